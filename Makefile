@@ -1,0 +1,52 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   install, pull the default model, ingest the bundled corpus if the store is empty, open the UI
+#   make test  install, pull the 135M test model, run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+MODEL  ?= qwen2.5-coder-1.5b
+TEST_MODEL ?= smollm2-135m
+# llama-cpp-python compiles llama.cpp from source; skip the parts we never use.
+export CMAKE_ARGS ?= -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run test browser bench clean-store help
+
+help:
+	@echo "make run    - install, pull $(MODEL), ingest the bundled corpus, open http://127.0.0.1:7860"
+	@echo "make test   - install, pull $(TEST_MODEL), run every test"
+	@echo "make bench  - run the benchmarks and refresh the README tables"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Installing (the first build of llama-cpp-python compiles llama.cpp: ~7 minutes on 2 cores)..."
+	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/vjassistant models pull $(MODEL)
+	$(BIN)/vjassistant ingest --bundled --if-empty
+	$(BIN)/vjassistant --model $(MODEL) serve
+
+# Debian's Chromium for the browser test (test tools must not download their own browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium (the browser test will be skipped)"; fi; }
+
+test: install browser
+	$(BIN)/vjassistant models pull $(TEST_MODEL)
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/vjassistant models pull $(TEST_MODEL)
+	$(BIN)/python benchmarks/run_all.py
+
+clean-store:
+	rm -rf vectorstore/*

@@ -1,0 +1,28 @@
+"""Launch the vjassistant browser UI: ``python app.py`` (then open http://127.0.0.1:7860).
+
+On first run the default store is empty, so the bundled sample corpus is ingested first.
+Settings come from ``VJA_*`` environment variables (e.g. ``VJA_MODEL=smollm2-135m``).
+"""
+from __future__ import annotations
+
+
+def main() -> int:
+    from vjassistant import Assistant, VJAError
+    from vjassistant.ui import serve
+
+    assistant = Assistant()
+    try:
+        if assistant.store.count() == 0:
+            print("The store is empty: ingesting the bundled sample corpus…", flush=True)
+            assistant.ingest_bundled_corpus(progress=True)
+        serve(assistant)
+    except VJAError as exc:
+        print(f"error: {exc.message}")
+        if exc.hint:
+            print(f"  fix: {exc.hint}")
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

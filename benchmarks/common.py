@@ -1,0 +1,38 @@
+"""Helpers shared by the benchmark scripts: medians, markdown tables, README sections."""
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+QUESTIONS = [
+    "When was the cooperation agreement between NIC and JETRO signed?",
+    "Qui a signé le protocole d'accord sur l'innovation le 1er mai ?",
+    "JETRO được thành lập năm nào?",
+    "What did Kishida say about cooperation possibilities between Japan and Vietnam?",
+]
+
+
+def median(xs: Sequence[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def cell(v: object) -> str:
+        return f"{v:.2f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def update_readme(section: str, body: str) -> None:
+    """Replace the text between <!-- bench:SECTION --> and <!-- /bench:SECTION --> in README.md."""
+    text = README.read_text(encoding="utf-8")
+    pattern = re.compile(rf"(<!-- bench:{section} -->\n).*?(<!-- /bench:{section} -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no <!-- bench:{section} --> markers")
+    README.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text), encoding="utf-8")

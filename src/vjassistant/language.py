@@ -1,0 +1,56 @@
+"""Language detection for short questions, and the few sentences we say in each language.
+
+py3langid is restricted to a set of common languages because on a ten-word question an
+unrestricted classifier often picks an exotic neighbour (e.g. Catalan for French).
+Vietnamese is told apart by its diacritics first: they are unambiguous and free.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "vi": "Vietnamese", "de": "German",
+                  "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+                  "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ru": "Russian"}
+
+_VI_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+
+NOT_FOUND = {
+    "en": "The documents don't contain the answer to this question.",
+    "fr": "Les documents ne contiennent pas la réponse à cette question.",
+    "vi": "Các tài liệu không chứa câu trả lời cho câu hỏi này.",
+}
+NO_DOCUMENTS = {
+    "en": "No documents have been ingested yet.",
+    "fr": "Aucun document n'a encore été ingéré.",
+    "vi": "Chưa có tài liệu nào được nạp.",
+}
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # -> py3langid LanguageIdentifier
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(LANGUAGE_NAMES))
+    return ident
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """ISO 639-1 code of ``text``; ``default`` when there is nothing to go on."""
+    sample = text[:2000]
+    if len(_VI_LETTERS.findall(sample)) >= 2:
+        return "vi"
+    if not re.search(r"\w{2,}", sample):
+        return default
+    code, _ = _identifier().classify(sample)
+    return str(code)
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, "the language of the question")
+
+
+def say(table: dict[str, str], code: str) -> str:
+    """The sentence from ``table`` in language ``code``, English when we lack it."""
+    return table.get(code, table["en"])

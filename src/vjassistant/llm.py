@@ -1,0 +1,106 @@
+"""Chat models: the ChatModel protocol, local llama.cpp, and any OpenAI-compatible server.
+
+Both stream text pieces from a list of chat messages. The local model applies the chat
+template stored in the GGUF file, and llama-cpp-python keeps the KV cache of the last
+prompt, so a second question that shares the fixed system prefix skips re-reading it.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from .errors import LLMServerError, ModelError
+
+Message = dict[str, str]
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    name: str
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+               stop: Sequence[str] = ()) -> Iterator[str]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class LlamaCppModel:
+    """A GGUF model run in-process by llama-cpp-python."""
+
+    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 0, name: str = "") -> None:
+        import llama_cpp  # compiled extension: imported only when a model is really used
+
+        self.name = name or path.stem
+        self.path = path
+        try:
+            self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or None,
+                                        n_batch=512, verbose=False)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"llama.cpp could not load {path}: {exc}",
+                             "the file is corrupt or not a GGUF model: pull it again "
+                             "(vjassistant models pull NAME --force) or pick another --model") from exc
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+               stop: Sequence[str] = ()) -> Iterator[str]:
+        chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
+                                                  temperature=temperature, stop=list(stop) or None,
+                                                  stream=True, seed=0)
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+            if piece:
+                yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+
+class OpenAICompatibleModel:
+    """Any server speaking the OpenAI chat-completions API (llama.cpp server, vLLM, ...).
+
+    Only used when the user sets ``llm_url``: the network is then the user's choice.
+    """
+
+    def __init__(self, base_url: str, *, model: str = "", api_key: str = "", timeout: float = 300.0) -> None:
+        import httpx
+
+        self.name = model or "server"
+        self._model = model
+        root = base_url.rstrip("/")
+        self._url = root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(timeout=timeout, headers=headers)
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+               stop: Sequence[str] = ()) -> Iterator[str]:
+        import httpx
+
+        body = {"model": self._model or "default", "messages": list(messages), "max_tokens": max_tokens,
+                "temperature": temperature, "stream": True, "seed": 0}
+        if stop:
+            body["stop"] = list(stop)
+        try:
+            with self._client.stream("POST", self._url, json=body) as resp:
+                if resp.status_code != 200:
+                    resp.read()
+                    raise LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: "
+                                         f"{resp.text[:300]}", "check the server's model name and logs")
+                for line in resp.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    choices = json.loads(data).get("choices") or [{}]
+                    piece = (choices[0].get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+        except httpx.HTTPError as exc:
+            raise LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
+                                 "start the server or fix VJA_LLM_URL") from exc
+
+    def count_tokens(self, text: str) -> int:
+        from .chunking import count_tokens  # an estimate: the server's tokenizer is unknown
+
+        return count_tokens(text)

@@ -1,0 +1,130 @@
+"""Hybrid retrieval: dense search in Chroma fused with BM25 by reciprocal rank fusion.
+
+Dense search finds paraphrases and evidence in another language; BM25 (the bm25s
+library) finds exact names and numbers that embeddings blur. Both rankings are fused
+with RRF, which needs no score calibration between the two. Raw scores are kept on each
+Passage because the abstention rule reads them.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .embeddings import Embedder
+from .store import ChunkStore, StoredChunk
+
+# Small stopword lists: words that say nothing about *which* passage is relevant.
+_STOPWORDS = set("""
+a an and are as at be been but by can could did do does for from had has have how i in is it its
+of on or that the their there these this those to was were what when where which who whom whose why
+will with would about after before into than then they them he she we you your our his her not no
+le la les un une des du de d l et ou est sont a au aux en dans pour par sur que qui quoi quel quelle
+quels quelles comment pourquoi quand où ce cette ces il elle ils elles se sa son ses leur leurs avec
+ont été être fait faire ne pas plus
+và là của có các những được cho với trong này đó khi nào gì ai đâu bao nhiêu một không thì mà như
+đã sẽ đang về để từ tại theo do bởi ra vào lên xuống hay hoặc nhưng cũng rất
+""".split())
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Casefolded, NFKC-normalised word tokens without stopwords (shared with citations)."""
+    norm = unicodedata.normalize("NFKC", text).casefold()
+    return [w for w in _WORD.findall(norm) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, its document's fields, offsets and retrieval scores."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    filename: str
+    title: str
+    date: str
+    language: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0                     # fused RRF score (higher is better)
+    dense_similarity: float | None = None  # cosine similarity, None if not in dense top-n
+    lexical_score: float | None = None     # BM25 score, None if not in lexical top-n
+    term_coverage: float = 0.0             # share of the question's content words found here
+    number: int = 0                        # its [n] in the prompt, set when the prompt is built
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_stored(cls, chunk: StoredChunk) -> "Passage":
+        m = chunk.meta
+        return cls(chunk_id=chunk.id, doc_id=str(m["doc_id"]), source=str(m.get("source", "")),
+                   filename=str(m.get("filename", "")), title=str(m.get("title", "")),
+                   date=str(m.get("date", "")), language=str(m.get("language", "")),
+                   start=int(m["start"]), end=int(m["end"]), text=chunk.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Retriever:
+    """Dense + BM25 search over one ChunkStore; the BM25 index is rebuilt when the store changes."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, *, candidates: int = 20, rrf_k: int = 60) -> None:
+        self.store, self.embedder = store, embedder
+        self.candidates, self.rrf_k = candidates, rrf_k
+        self._bm25: Any = None
+        self._bm25_chunks: list[StoredChunk] = []
+        self._bm25_key: tuple[int, int] | None = None
+
+    def _lexical_index(self) -> tuple[Any, list[StoredChunk]]:
+        key = (self.store.revision, self.store.count())
+        if key != self._bm25_key:
+            import bm25s
+
+            chunks = self.store.all_chunks()
+            index = None
+            if chunks:
+                index = bm25s.BM25()
+                # bm25s wants every document to have at least one token.
+                index.index([lexical_tokens(c.text) or ["\u2205"] for c in chunks], show_progress=False)
+            self._bm25, self._bm25_chunks, self._bm25_key = index, chunks, key
+        return self._bm25, self._bm25_chunks
+
+    def lexical(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
+        index, chunks = self._lexical_index()
+        tokens = lexical_tokens(query)
+        if index is None or not tokens:
+            return []
+        docs, scores = index.retrieve([tokens], k=min(n, len(chunks)), show_progress=False)
+        return [(chunks[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def dense(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
+        return self.store.query(self.embedder.embed_query(query), n)
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        """The ``k`` best passages by RRF over the dense and lexical rankings."""
+        dense = self.dense(query, self.candidates)
+        lexical = self.lexical(query, self.candidates)
+        fused: dict[str, Passage] = {}
+        for rank, (chunk, sim) in enumerate(dense):
+            p = fused.setdefault(chunk.id, Passage.from_stored(chunk))
+            p.dense_similarity = sim
+            p.score += 1.0 / (self.rrf_k + rank + 1)
+        for rank, (chunk, bm) in enumerate(lexical):
+            p = fused.setdefault(chunk.id, Passage.from_stored(chunk))
+            p.lexical_score = bm
+            p.score += 1.0 / (self.rrf_k + rank + 1)
+        q_terms = set(lexical_tokens(query))
+        for p in fused.values():
+            if q_terms:
+                p.term_coverage = len(q_terms & set(lexical_tokens(p.text))) / len(q_terms)
+        return sorted(fused.values(), key=lambda p: -p.score)[:k]
+
+
+def best_similarity(passages: list[Passage]) -> float:
+    sims = [p.dense_similarity for p in passages if p.dense_similarity is not None]
+    return float(np.max(sims)) if sims else 0.0

@@ -1,0 +1,141 @@
+"""The Chroma collection: idempotent document upserts, deletes, listing and stats.
+
+Embedded (PersistentClient at ``store_dir``) by default, or a Chroma server when
+``chroma_url`` is set. We always pass embeddings in: Chroma's default embedding function
+would download a model. The collection's metadata records a schema version and the
+embedder, so a store written by another version or with another embedder is refused
+with a clear error instead of returning nonsense.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .chunking import Chunk
+from .documents import Document
+from .errors import StoreError
+
+SCHEMA_VERSION = 1
+_DOC_FIELDS = ("doc_id", "source", "filename", "title", "date", "language", "content_hash")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the store, with its document's fields."""
+
+    id: str
+    text: str
+    meta: dict[str, Any]
+
+
+class ChunkStore:
+    """One Chroma collection of chunks; documents are the groups sharing a ``doc_id``."""
+
+    def __init__(self, *, path: Path | None = None, url: str = "", collection: str = "vjassistant",
+                 embedder_name: str = "", dim: int = 0) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if url:
+                parsed = urlparse(url)
+                self._client = chromadb.HttpClient(host=parsed.hostname or "localhost",
+                                                   port=parsed.port or 8000,
+                                                   ssl=parsed.scheme == "https",
+                                                   settings=chroma_settings)
+            else:
+                assert path is not None
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            self._col = self._client.get_or_create_collection(
+                name=collection, embedding_function=None,
+                metadata={"hnsw:space": "cosine", "vja_schema": SCHEMA_VERSION,
+                          "embedder": embedder_name, "dim": dim})
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises many types; all mean "can't open"
+            where = url or str(path)
+            raise StoreError(f"Cannot open the vector store at {where}: {exc}",
+                             "check the Chroma server is running (chroma run --path DIR)" if url
+                             else "check the folder is writable, or point VJA_STORE_DIR elsewhere") from exc
+        self._check_compatible(embedder_name, dim, url or str(path))
+        self.revision = 0  # bumps on every write so the lexical index knows to rebuild
+
+    def _check_compatible(self, embedder_name: str, dim: int, where: str) -> None:
+        meta = self._col.metadata or {}
+        schema = meta.get("vja_schema")
+        if schema != SCHEMA_VERSION:
+            raise StoreError(f"The store at {where} was written by another version of vjassistant "
+                             f"(schema {schema!r}, this version reads {SCHEMA_VERSION})",
+                             "re-ingest into a new folder (--store DIR) or delete the old store folder")
+        if embedder_name and meta.get("embedder") not in ("", embedder_name):
+            raise StoreError(f"The store at {where} was built with the embedder {meta.get('embedder')!r}, "
+                             f"not {embedder_name!r}", "re-ingest the documents into a new store")
+
+    # --- writes -------------------------------------------------------------------
+    def upsert_document(self, doc: Document, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Make ``chunks`` the document's chunks: write the new ones first, then drop stale ids,
+        so a failure half-way never leaves the document with no chunks at all."""
+        old = set(self._col.get(where={"doc_id": doc.id}, include=[])["ids"])
+        if chunks:
+            base = {"doc_id": doc.id, "source": doc.source, "filename": doc.filename, "title": doc.title,
+                    "date": doc.date, "language": doc.language, "content_hash": doc.content_hash}
+            metas = [{**base, "chunk_index": c.index, "start": c.start, "end": c.end, "tokens": c.tokens}
+                     for c in chunks]
+            self._col.upsert(ids=[c.id for c in chunks], documents=[c.text for c in chunks],
+                             embeddings=embeddings.astype(np.float32).tolist(), metadatas=metas)
+        stale = sorted(old - {c.id for c in chunks})
+        if stale:
+            self._col.delete(ids=stale)
+        self.revision += 1
+
+    def delete_document(self, doc_id: str) -> int:
+        ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
+        if ids:
+            self._col.delete(ids=ids)
+            self.revision += 1
+        return len(ids)
+
+    # --- reads --------------------------------------------------------------------
+    def content_hash(self, doc_id: str) -> str | None:
+        got = self._col.get(where={"doc_id": doc_id}, limit=1, include=["metadatas"])
+        return str(got["metadatas"][0]["content_hash"]) if got["ids"] else None
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+    def documents(self) -> list[dict[str, Any]]:
+        """One row per document: its fields plus the number of chunks."""
+        rows: dict[str, dict[str, Any]] = {}
+        for meta in self._col.get(include=["metadatas"])["metadatas"] or []:
+            row = rows.setdefault(str(meta["doc_id"]), {k: meta.get(k, "") for k in _DOC_FIELDS} | {"chunks": 0})
+            row["chunks"] += 1
+        return sorted(rows.values(), key=lambda r: (r["filename"], r["doc_id"]))
+
+    def all_chunks(self) -> list[StoredChunk]:
+        got = self._col.get(include=["documents", "metadatas"])
+        return [StoredChunk(i, t or "", dict(m or {}))
+                for i, t, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
+
+    def document_chunks(self, doc_id: str) -> list[StoredChunk]:
+        got = self._col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [StoredChunk(i, t or "", dict(m or {}))
+                  for i, t, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
+        return sorted(chunks, key=lambda c: int(c.meta["start"]))
+
+    def query(self, embedding: np.ndarray, n: int) -> list[tuple[StoredChunk, float]]:
+        """The ``n`` nearest chunks with their cosine similarity (1 - cosine distance)."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._col.query(query_embeddings=[embedding.astype(np.float32).tolist()],
+                              n_results=min(n, total), include=["documents", "metadatas", "distances"])
+        return [(StoredChunk(i, t or "", dict(m or {})), 1.0 - float(d))
+                for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                      got["distances"][0])]

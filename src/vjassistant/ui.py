@@ -1,0 +1,213 @@
+"""The browser UI: a Gradio chat over ``Assistant.stream`` that shows where every statement comes from.
+
+An adapter only: it turns Gradio's chat history into (question, answer) pairs, streams the
+answer as it is written, and renders the final ``Answer`` as Markdown with visible [n]
+badges and a "Sources" section (title, file, date, offsets, quoted evidence). Gradio is
+imported inside the functions so that ``import vjassistant`` stays light.
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .citations import MARKER, Citation
+from .errors import ConfigError, VJAError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import gradio as gr
+
+    from .assistant import Answer, Assistant
+
+TITLE = "vjassistant"
+SUBTITLE = "Answers from your documents, every sentence cited, fully offline."
+EXAMPLES = [
+    "When was the NIC–JETRO cooperation agreement signed?",
+    "Qui a signé le protocole d'accord sur l'innovation le 1er mai ?",
+    "JETRO được thành lập năm nào?",
+    "What did Kishida say about cooperation possibilities?",
+]
+SEARCHING = '<span class="vja-muted">Searching your documents…</span>'
+_SOURCES_START = '\n\n<div class="vja-sources">'
+
+CSS = """
+.vja-header h1 { margin: 0.2rem 0 0; font-size: 1.9rem; letter-spacing: -0.02em; }
+.vja-header p { margin: 0.1rem 0 0.4rem; color: var(--body-text-color-subdued); }
+.vja-cite { display: inline-block; margin: 0 1px; padding: 0 5px; border-radius: 8px; font-size: 0.72em;
+  font-weight: 700; line-height: 1.5; vertical-align: super; background: var(--color-accent-soft);
+  color: var(--color-accent); }
+.vja-sources { margin-top: 0.8rem; padding-top: 0.5rem; border-top: 1px solid var(--border-color-primary); }
+.vja-sources h4 { margin: 0 0 0.3rem; font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.06em;
+  color: var(--body-text-color-subdued); }
+.vja-sources details { margin: 0.25rem 0; }
+.vja-sources summary { cursor: pointer; }
+.vja-sources blockquote { margin: 0.3rem 0 0.4rem 0.4rem; padding: 0.1rem 0.7rem; font-size: 0.92em;
+  border-left: 3px solid var(--color-accent); }
+.vja-muted, .vja-meta { color: var(--body-text-color-subdued); font-size: 0.86em; }
+.vja-docs { display: flex; flex-direction: column; gap: 0.55rem; }
+.vja-doc { padding: 0.5rem 0.7rem; border-radius: 8px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-primary); }
+.vja-doc b { display: block; font-size: 0.9rem; line-height: 1.3; }
+"""
+
+
+def _text(content: Any) -> str:
+    """Plain text of one Gradio message content (a str, a text part, or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "") if content.get("type", "text") == "text" else ""
+    if isinstance(content, (list, tuple)):
+        return "\n".join(t for t in (_text(c) for c in content) if t)
+    return str(getattr(content, "text", "") or "")
+
+
+def _plain_answer(shown: str) -> str:
+    """What the model should see of an earlier reply: the answer without sources or HTML."""
+    body = shown.split(_SOURCES_START, 1)[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", body)).strip()
+
+
+def history_pairs(history: Sequence[Any]) -> list[tuple[str, str]]:
+    """Gradio chat history (message dicts, or old-style [user, bot] pairs) as (question, answer) pairs."""
+    pairs: list[tuple[str, str]] = []
+    user: str | None = None
+    for item in history:
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            pairs.append((_text(item[0]), _plain_answer(_text(item[1]))))
+            continue
+        role = item.get("role") if isinstance(item, dict) else getattr(item, "role", "")
+        text = _text(item.get("content") if isinstance(item, dict) else getattr(item, "content", ""))
+        if role == "user":
+            user = text
+        elif role == "assistant" and user is not None:
+            pairs.append((user, _plain_answer(text)))
+            user = None
+    return pairs
+
+
+def _badges(text: str) -> str:
+    """Escape ``text`` and show each [n] marker as a small badge."""
+    def badge(m: re.Match[str]) -> str:
+        return "".join(f'<sup class="vja-cite">{n}</sup>' for n in re.findall(r"\d+", m.group(1)))
+    return MARKER.sub(badge, html.escape(text, quote=False))
+
+
+def format_error(exc: VJAError) -> str:
+    hint = f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
+    return f"⚠️ **{html.escape(exc.message)}**{hint}"
+
+
+def format_answer(answer: Answer) -> str:
+    """The final chat message: answer with badges, then one Sources entry per cited passage."""
+    if answer.abstained:
+        return f'{html.escape(answer.text)}<br><span class="vja-muted">why: {html.escape(answer.reason)}</span>'
+    by_marker: dict[int, list[Citation]] = {}
+    for c in answer.citations:
+        by_marker.setdefault(c.marker, []).append(c)
+    passages = {p.number: p for p in answer.passages}
+    entries = []
+    for marker in sorted(by_marker):
+        cites, p = by_marker[marker], passages.get(marker)
+        first = cites[0]
+        meta = [f"<code>{html.escape(first.filename)}</code>"]
+        if p is not None and p.date:
+            meta.append(html.escape(p.date))
+        if p is not None:
+            meta.append(f"passage chars {p.start}–{p.end}")
+        quotes, seen = [], set()
+        for c in cites:
+            if (c.start, c.end) in seen:
+                continue
+            seen.add((c.start, c.end))
+            quotes.append(f'<blockquote>{html.escape(c.quote.strip())}<br><span class="vja-meta">'
+                          f"chars {c.start}–{c.end} · {html.escape(c.verdict)}</span></blockquote>")
+        entries.append(f'<details><summary><sup class="vja-cite">{marker}</sup> '
+                       f"<b>{html.escape(first.title or first.filename)}</b> "
+                       f'<span class="vja-meta">· {" · ".join(meta)}</span></summary>{"".join(quotes)}</details>')
+    return f"{_badges(answer.text)}{_SOURCES_START}<h4>Sources</h4>{''.join(entries)}</div>"
+
+
+def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:
+    """A generator function for ``gr.ChatInterface``: streams the answer, ends with the cited version."""
+    from .assistant import Answer
+
+    def respond(message: str, history: list[Any]) -> Iterator[str]:
+        yield SEARCHING
+        shown = ""
+        try:
+            for item in assistant.stream(message, history=history_pairs(history)):
+                if isinstance(item, Answer):
+                    yield format_answer(item)
+                    return
+                shown += item
+                yield _badges(shown)
+        except VJAError as exc:
+            yield format_error(exc)
+
+    return respond
+
+
+def documents_html(assistant: Assistant) -> str:
+    docs = assistant.documents()
+    if not docs:
+        return ('<p class="vja-muted">No documents yet. Run <code>vjassistant ingest PATH</code> '
+                "(or <code>--bundled</code> for the sample corpus), then reload.</p>")
+    cards = []
+    for d in docs:
+        meta = " · ".join(html.escape(str(x)) for x in (d.get("filename"), str(d.get("language", "")).upper(),
+                                                          d.get("date") or "undated") if x)
+        cards.append(f'<div class="vja-doc"><b>{html.escape(d.get("title") or d.get("filename", ""))}</b>'
+                     f'<span class="vja-meta">{meta}</span></div>')
+    return f'<div class="vja-docs">{"".join(cards)}</div>'
+
+
+def _gradio() -> Any:
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before the import: gradio reads it then
+    import gradio
+
+    return gradio
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The chat page: header, streaming chat with example questions, and the document list."""
+    gr = _gradio()
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as demo:
+        gr.HTML(f"<h1>{TITLE}</h1><p>{SUBTITLE}</p>", elem_classes="vja-header", js_on_load=None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                chatbot = gr.Chatbot(height=620, show_label=False, buttons=["copy"], feedback_options=None,
+                                     placeholder="Ask a question about your documents, or pick an example.")
+                gr.ChatInterface(chat_fn(assistant), chatbot=chatbot, examples=EXAMPLES,
+                                 analytics_enabled=False, fill_height=False, api_name="ask",
+                                 textbox=gr.Textbox(placeholder="Ask about your documents…", show_label=False,
+                                                    submit_btn=True, stop_btn=True, autofocus=True))
+            with gr.Column(scale=1, min_width=260):
+                with gr.Accordion("Documents", open=True):
+                    # A callable value is re-run on every page load, so the list follows the store.
+                    gr.HTML(lambda: documents_html(assistant), js_on_load=None)
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True) -> str:
+    """Start ``demo`` locally (no share link, no MCP, no SSR); returns the local URL."""
+    gr = _gradio()
+    try:
+        demo.queue(default_concurrency_limit=1)  # one llama.cpp model: answer one question at a time
+        _, url, _ = demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True,
+                                prevent_thread_lock=True, show_error=True, mcp_server=False, ssr_mode=False,
+                                theme=gr.themes.Soft(primary_hue="teal", neutral_hue="slate"), css=CSS)
+    except OSError as exc:
+        raise ConfigError(f"Cannot serve on {host}:{port}: {exc}",
+                          "pass --port with a free port, or set VJA_PORT") from None
+    if block:
+        print(f"Open {url.rstrip('/')} in your browser (Ctrl-C stops)", flush=True)
+        demo.block_thread()
+    return str(url)
+
+
+def serve(assistant: Assistant, host: str | None = None, port: int | None = None) -> None:
+    """Serve the chat UI until interrupted; host and port default to the assistant's settings."""
+    launch(build_ui(assistant), host or assistant.settings.host, port or assistant.settings.port)

@@ -1,0 +1,123 @@
+"""The Assistant's machinery with real Chroma (temp dir) and small fakes for model and embedder."""
+import json
+
+import pytest
+
+from vjassistant import Answer, InputError, StoreError
+from vjassistant.store import ChunkStore
+
+FACTS = ("NIC and JETRO signed a cooperation agreement in Hanoi on October 19th, 2020. "
+         "JETRO has promoted Japanese investment in Vietnam since 1993.")
+
+
+@pytest.fixture
+def docs(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.txt").write_text("Agreement report\n" + FACTS, encoding="utf-8")
+    (d / "b.md").write_text("# Weather\nIt rained in Osaka all week and the trains ran late.", encoding="utf-8")
+    return d
+
+
+def test_ingest_is_idempotent_and_updates_changed_files(fake_assistant, docs):
+    a = fake_assistant()
+    first = a.ingest([docs])
+    assert len(first.added) == 2 and first.chunks >= 2
+    count = a.store.count()
+    again = a.ingest([docs])
+    assert again.added == [] and len(again.unchanged) == 2 and a.store.count() == count
+    (docs / "a.txt").write_text("Agreement report\nA completely different text about rice exports.", encoding="utf-8")
+    changed = a.ingest([docs / "a.txt"])
+    assert len(changed.updated) == 1
+    texts = " ".join(c.text for c in a.store.all_chunks())
+    assert "rice exports" in texts and "JETRO" not in texts
+
+
+def test_bad_files_are_reported_and_nothing_stored_is_lost(fake_assistant, docs, tmp_path):
+    a = fake_assistant()
+    a.ingest([docs])
+    before = a.store.count()
+    (tmp_path / "x.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    report = a.ingest([tmp_path / "x.docx", tmp_path / "broken.pdf", tmp_path / "missing.txt"])
+    assert {p.split("/")[-1] for p, _ in report.failed} == {"x.docx", "broken.pdf", "missing.txt"}
+    assert all(why for _, why in report.failed)
+    assert a.store.count() == before
+
+
+def test_remove_by_file_name_and_unknown_target(fake_assistant, docs):
+    a = fake_assistant()
+    a.ingest([docs])
+    assert a.remove("b.md") > 0
+    assert [d["filename"] for d in a.documents()] == ["a.txt"]
+    with pytest.raises(InputError, match="No stored document"):
+        a.remove("nope.txt")
+
+
+def test_answer_with_valid_and_invalid_markers(fake_assistant, docs):
+    a = fake_assistant("NIC and JETRO signed a cooperation agreement in Hanoi [1]. It was sunny [9].")
+    a.ingest([docs])
+    pieces = list(a.stream("When did NIC and JETRO sign the cooperation agreement?"))
+    answer = pieces[-1]
+    assert isinstance(answer, Answer) and not answer.abstained
+    streamed = "".join(p for p in pieces if isinstance(p, str))
+    assert "[9]" not in streamed and "[9]" not in answer.text
+    assert answer.citations and answer.citations[0].filename == "a.txt"
+    text = (docs / "a.txt").read_text(encoding="utf-8")
+    c = answer.citations[0]
+    assert text[c.start:c.end] == c.quote
+    json.dumps(answer.to_dict())  # serialisable
+
+
+def test_abstains_when_the_model_says_not_found(fake_assistant, docs):
+    a = fake_assistant("NOT_FOUND")
+    a.ingest([docs])
+    answer = a.ask("When did NIC and JETRO sign the agreement?")
+    assert answer.abstained and "don't contain" in answer.text and answer.citations == []
+
+
+def test_abstains_when_no_citation_survives(fake_assistant, docs):
+    a = fake_assistant("Bananas are yellow [7].")
+    a.ingest([docs])
+    answer = a.ask("When did NIC and JETRO sign the agreement?")
+    assert answer.abstained and "tied to a passage" in answer.reason
+
+
+def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):
+    a = fake_assistant("should never be generated [1]")
+    a.ingest([docs])
+    answer = a.ask("Quelle est la capitale de l'Australie ?")
+    assert answer.abstained and answer.language == "fr"
+    assert answer.text.startswith("Les documents ne contiennent pas")
+    assert a.chat_model.calls == []
+
+
+def test_empty_store_says_so(fake_assistant):
+    answer = fake_assistant("x").ask("Anything?")
+    assert answer.abstained and "No documents" in answer.text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
+def test_bad_questions_are_clear_errors(fake_assistant, question):
+    with pytest.raises(InputError) as err:
+        fake_assistant("x").ask(question)
+    assert err.value.hint
+
+
+def test_follow_up_is_rewritten_before_retrieval(fake_assistant, docs):
+    a = fake_assistant("When did NIC and JETRO sign the cooperation agreement?")
+    a.ingest([docs])
+    answer = a.ask("When was it signed?", history=[("What did NIC and JETRO sign?", "A cooperation agreement [1].")])
+    assert answer.standalone_question == "When did NIC and JETRO sign the cooperation agreement?"
+    assert "Conversation" in a.chat_model.calls[0][1]["content"]
+
+
+def test_store_written_by_another_version_is_refused(tmp_path):
+    import chromadb
+    from chromadb.config import Settings as CS
+
+    client = chromadb.PersistentClient(path=str(tmp_path), settings=CS(anonymized_telemetry=False))
+    client.create_collection("vjassistant", metadata={"vja_schema": 99})
+    del client
+    with pytest.raises(StoreError, match="another version"):
+        ChunkStore(path=tmp_path, collection="vjassistant", embedder_name="fake-bow", dim=64)

@@ -1,0 +1,57 @@
+"""Marker parsing, invalid-marker removal (final and streamed), inference and offsets."""
+from vjassistant.citations import StreamFilter, clean_markers, resolve, statements, support
+from vjassistant.retrieval import Passage
+
+DOC = ("Intro line. On October 19th, 2020, NIC and JETRO signed a cooperation agreement in Hanoi. "
+       "JETRO has promoted Japanese FDI in Vietnam since 1993.")
+
+
+def passage(number, start, end, text=DOC):
+    return Passage(chunk_id=f"c{number}", doc_id="d1", source="/x/a.txt", filename="a.txt", title="T",
+                   date="", language="en", start=start, end=end, text=text[start:end], number=number)
+
+
+def test_clean_markers_drops_out_of_range_numbers():
+    assert clean_markers("A [1]. B [7]. C [1, 9].", {1, 2}) == "A [1]. B. C [1]."
+
+
+def test_statements_attach_trailing_markers_to_previous_sentence():
+    got = statements("JETRO signed it. [2] It was in Hanoi [1].")
+    assert got == [("JETRO signed it.", [2]), ("It was in Hanoi.", [1])]
+
+
+def test_resolve_maps_markers_to_exact_document_offsets():
+    p1 = passage(1, 12, len(DOC))
+    text, cites = resolve("NIC and JETRO signed a cooperation agreement in Hanoi [1]. Also [5].", [p1])
+    assert "[5]" not in text
+    assert len(cites) == 1
+    c = cites[0]
+    assert DOC[c.start:c.end] == c.quote
+    assert "cooperation agreement" in c.quote
+    assert c.verdict == "supported"
+
+
+def test_missing_marker_is_inferred_when_a_passage_clearly_says_it():
+    p1 = passage(1, 0, 12)
+    p2 = passage(2, 12, len(DOC))
+    text, cites = resolve("JETRO has promoted Japanese FDI in Vietnam since 1993.", [p1, p2])
+    assert text.endswith("[2]")
+    assert cites and cites[0].marker == 2 and cites[0].inferred
+
+
+def test_changed_number_is_not_supported():
+    assert support("JETRO promoted FDI since 1994.", DOC) == 0.0
+    assert support("JETRO promoted FDI since 1993.", DOC) > 0.7
+
+
+def test_stream_filter_never_shows_invalid_markers_split_across_pieces():
+    f = StreamFilter({1, 2}, "NOT_FOUND")
+    pieces = ["It was signed", " [", "3", "] in Hanoi [", "1", "]."]
+    shown = "".join(f.feed(p) for p in pieces) + f.flush()
+    assert shown == "It was signed in Hanoi [1]."
+
+
+def test_stream_filter_hides_the_not_found_sentinel():
+    f = StreamFilter({1}, "NOT_FOUND")
+    shown = "".join(f.feed(p) for p in ["NOT", "_FO", "UND"]) + f.flush()
+    assert shown == "" and f.sentinel_seen
