@@ -6,6 +6,7 @@ check that the JavaScript front-end really draws the title and the example quest
 """
 from __future__ import annotations
 
+import html
 import shutil
 import socket
 import subprocess
@@ -61,7 +62,7 @@ def check_final(final: str) -> bool:
         assert any(name in final for name in CORPUS_FILES), final
         assert "<details>" in final and "<blockquote>" in final and "chars " in final
         return True
-    assert "don't contain the answer" in final or "No documents" in final, final
+    assert "don't contain the answer" in html.unescape(final) or "No documents" in final, final
     assert "why:" in final
     return False
 
@@ -126,6 +127,6 @@ def test_page_renders_in_a_browser(app_url: str, tmp_path: Path) -> None:
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
            "--dump-dom", app_url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120).stdout
     assert "vjassistant" in out
     assert EXAMPLES[0] in out, out[-2000:]

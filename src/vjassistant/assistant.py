@@ -168,7 +168,8 @@ class Assistant:
 
     # --- answering ---------------------------------------------------------------------
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.search(self._check_question(question), k or self.settings.top_k)
+        return self.retriever.search(self._check_question(question), k or self.settings.top_k,
+                                     self.settings.per_document)
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         answer = None
@@ -191,7 +192,7 @@ class Assistant:
             yield from self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
             return
         s = self.settings
-        candidates = self.retriever.search(answer.standalone_question, s.top_k)
+        candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document)
         answer.passages = select_passages(candidates, s.prompt_budget, self.chat_model.count_tokens)
         answer.timings["retrieve_s"] = time.perf_counter() - t0
         answer.model = self.chat_model.name

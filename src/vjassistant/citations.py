@@ -8,7 +8,7 @@ there), so small models that forget brackets still produce checkable answers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from .chunking import sentence_spans
@@ -16,6 +16,9 @@ from .retrieval import Passage, lexical_tokens
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+")
+# Capitalised words and acronyms: the names a statement is about.
+_NAME = re.compile(r"\b[A-ZÀ-Ỹ][a-zà-ỹ]+\b")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 INFER_THRESHOLD = 0.6
@@ -56,29 +59,47 @@ def clean_markers(text: str, valid: set[int]) -> str:
     return MARKER.sub(fix, text)
 
 
-def statements(text: str) -> list[tuple[str, list[int]]]:
-    """Answer sentences (markers stripped) with the marker numbers that belong to each.
+@dataclass
+class Statement:
+    """One answer sentence: its text without markers, its marker numbers, and its span in
+    the answer (trailing markers included)."""
+
+    text: str
+    numbers: list[int]
+    start: int
+    end: int
+
+
+def statements(text: str) -> list[Statement]:
+    """Answer sentences with the marker numbers that belong to each.
 
     A marker standing alone after a full stop ("... in 2020. [1]") belongs to the sentence before it.
     """
-    out: list[tuple[str, list[int]]] = []
+    out: list[Statement] = []
     for s, e in sentence_spans(text):
-        piece = text[s:e]
-        lead = _LEADING_MARKERS.match(piece)
+        lead = _LEADING_MARKERS.match(text, s, e)
         if lead and out:  # "... 2020. [1] Next sentence": the [1] closes the previous one
-            out[-1][1].extend(n for m in MARKER.finditer(lead.group()) for n in marker_numbers(m.group(1)))
-            piece = piece[lead.end():]
-        numbers = [n for m in MARKER.finditer(piece) for n in marker_numbers(m.group(1))]
+            out[-1].numbers.extend(_numbers_in(lead.group()))
+            out[-1].end = lead.end()
+            s = lead.end()
+        piece = text[s:e]
         plain = MARKER.sub("", piece).strip()
         if re.search(r"\w", plain):
-            out.append((plain, numbers))
+            out.append(Statement(plain, _numbers_in(piece), s, e))
         elif out:
-            out[-1][1].extend(numbers)
+            out[-1].numbers.extend(_numbers_in(piece))
+            out[-1].end = e
     return out
 
 
+def _numbers_in(piece: str) -> list[int]:
+    return [n for m in MARKER.finditer(piece) for n in marker_numbers(m.group(1))]
+
+
 def support(statement: str, passage_text: str) -> float:
-    """Share of the statement's content words found in the passage; 0 if a number differs."""
+    """Share of the statement's content words found in the passage, scaled by the share of
+    its names found there; 0 if a number differs. Names matter because generic words
+    ("prime minister", "cooperation") match many passages while only one holds the name."""
     words = set(lexical_tokens(statement))
     if not words:
         return 0.0
@@ -86,7 +107,12 @@ def support(statement: str, passage_text: str) -> float:
     numbers = {n for n in _NUMBER.findall(statement)}
     if numbers and not numbers <= set(_NUMBER.findall(passage_text)):
         return 0.0
-    return len(words & found) / len(words)
+    # A capitalised first word counts too unless it is a stopword ("The", "Le", "Các").
+    names = {m.group().casefold() for m in _NAME.finditer(statement.lstrip()) if m.start() > 0
+             or lexical_tokens(m.group())}
+    names |= {w.casefold() for w in _ACRONYM.findall(statement)}
+    name_share = len({n for n in names if n in found}) / len(names) if names else 1.0
+    return len(words & found) / len(words) * name_share ** 2  # squared: a wrong name is decisive
 
 
 def verdict(score: float) -> str:
@@ -104,42 +130,44 @@ def evidence_span(statement: str, passage: Passage) -> tuple[int, int]:
 
 
 def resolve(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
-    """Clean ``text`` of invalid markers, infer missing ones, and build Citations.
+    """Clean ``text`` of invalid markers, infer missing ones, move misplaced ones, build Citations.
 
-    Returns the answer text to show and one Citation per (statement, passage) pair.
+    Returns the answer text to show and one Citation per (statement, cited passage) pair.
     """
     by_number = {p.number: p for p in passages}
     text = clean_markers(text, set(by_number))
     citations: list[Citation] = []
-    additions: list[tuple[str, int]] = []
-    for statement, numbers in statements(text):
-        inferred = False
-        if not numbers and passages:
-            scored = max(passages, key=lambda p: support(statement, p.text))
-            if support(statement, scored.text) >= INFER_THRESHOLD:
-                numbers, inferred = [scored.number], True
-                additions.append((statement, scored.number))
-        for n in dict.fromkeys(numbers):
-            p = by_number[n]
-            score = support(statement, p.text)
-            start, end = evidence_span(statement, p)
-            doc_text_start = start - p.start
-            quote = p.text[doc_text_start: doc_text_start + (end - start)]
-            citations.append(Citation(marker=n, doc_id=p.doc_id, filename=p.filename, source=p.source,
-                                      title=p.title, chunk_id=p.chunk_id, start=start, end=end,
-                                      quote=quote, statement=statement, verdict=verdict(score),
-                                      score=round(score, 3), inferred=inferred))
-    for statement, n in additions:
-        text = _append_marker(text, statement, n)
-    return text, citations
+    shown, pos = [], 0
+    for st in statements(text):
+        numbers, inferred = list(dict.fromkeys(st.numbers)), False
+        best = max(passages, key=lambda p: support(st.text, p.text)) if passages else None
+        strong = best is not None and support(st.text, best.text) >= INFER_THRESHOLD
+        if strong and not numbers:
+            numbers, inferred = [best.number], True
+        elif strong and all(verdict(support(st.text, by_number[n].text)) == UNSUPPORTED for n in numbers):
+            numbers = [best.number]  # the model cited the wrong passage; another one clearly states it
+        shown.append(text[pos:st.start])
+        shown.append(text[st.start:st.end] if numbers == list(dict.fromkeys(st.numbers))
+                     else with_markers(st.text, numbers))
+        pos = st.end
+        citations.extend(_citation(st.text, by_number[n], inferred) for n in numbers)
+    shown.append(text[pos:])
+    return "".join(shown).strip(), citations
 
 
-def _append_marker(text: str, statement: str, n: int) -> str:
-    at = text.find(statement)
-    if at < 0:
-        return text
-    end = at + len(statement)
-    return f"{text[:end]} [{n}]{text[end:]}"
+def with_markers(sentence: str, numbers: Sequence[int]) -> str:
+    """``sentence`` with ``[n, m]`` placed before its final punctuation."""
+    marker = f" [{', '.join(map(str, numbers))}]"
+    m = re.search(r"[.!?…]+[\"'”’»)\]]*$", sentence)
+    return sentence[:m.start()] + marker + sentence[m.start():] if m else sentence + marker
+
+
+def _citation(statement: str, p: Passage, inferred: bool) -> Citation:
+    score = support(statement, p.text)
+    start, end = evidence_span(statement, p)
+    return Citation(marker=p.number, doc_id=p.doc_id, filename=p.filename, source=p.source, title=p.title,
+                    chunk_id=p.chunk_id, start=start, end=end, quote=p.text[start - p.start:end - p.start],
+                    statement=statement, verdict=verdict(score), score=round(score, 3), inferred=inferred)
 
 
 class StreamFilter:
@@ -182,11 +210,3 @@ class StreamFilter:
             # keep the space before the bracket too: an invalid marker takes it with it
             return open_at - 1 if open_at > 0 and self._held[open_at - 1].isspace() else open_at
         return len(self._held)
-
-
-def unique_passages(citations: Iterable[Citation]) -> Iterator[str]:
-    seen: set[str] = set()
-    for c in citations:
-        if c.chunk_id not in seen:
-            seen.add(c.chunk_id)
-            yield c.chunk_id

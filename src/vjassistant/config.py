@@ -55,6 +55,9 @@ class Settings:
     top_k: int = 4
     candidates: int = 20
     rrf_k: int = 60
+    # At most this many passages from one document (0 = no cap): leaves room for the same
+    # facts told by another document, often in another language.
+    per_document: int = 2
     # Abstain when the best passage's dense cosine similarity is below this and the
     # lexical search found nothing either (calibrated on the bundled corpus, see retrieval.py).
     min_similarity: float = 0.80

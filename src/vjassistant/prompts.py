@@ -20,7 +20,11 @@ SYSTEM = (
     "2. End every sentence with the number of the passage it comes from, in square brackets, like [1] or [2].\n"
     "3. Be brief: one to three sentences.\n"
     f"4. If the passages do not contain the answer, reply with exactly {NOT_FOUND_SENTINEL} and nothing else.\n"
-    "5. Write the answer in the language the user asks for, even when the passages are in another language."
+    "5. Write the answer in the language the user asks for, even when the passages are in another language.\n"
+    "\n"
+    "Example. Passages: [1] The bridge opened in 1998 after four years of work. [2] Le pont mesure 2 km.\n"
+    "Question (answer in French): Quand le pont a-t-il ouvert et quelle est sa longueur ?\n"
+    "Answer: Le pont a ouvert en 1998 [1]. Il mesure 2 km [2]."
 )
 
 REWRITE_SYSTEM = (
@@ -53,7 +57,7 @@ def format_passage(p: Passage, number: int) -> str:
 def answer_messages(question: str, passages: Sequence[Passage], language: str) -> list[dict[str, str]]:
     body = "\n\n".join(format_passage(p, p.number) for p in passages)
     user = (f"Passages:\n\n{body}\n\nQuestion: {question}\n\n"
-            f"Answer in {language_name(language)}, citing passages like [1].")
+            f"Answer in {language_name(language)}. End every sentence with the number of its passage, like [1].")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 

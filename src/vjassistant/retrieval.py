@@ -105,8 +105,12 @@ class Retriever:
     def dense(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
         return self.store.query(self.embedder.embed_query(query), n)
 
-    def search(self, query: str, k: int) -> list[Passage]:
-        """The ``k`` best passages by RRF over the dense and lexical rankings."""
+    def search(self, query: str, k: int, per_document: int = 0) -> list[Passage]:
+        """The ``k`` best passages by RRF over the dense and lexical rankings.
+
+        ``per_document`` > 0 caps the passages taken from one document, so the same facts
+        told in another document (often in another language) get a place too.
+        """
         dense = self.dense(query, self.candidates)
         lexical = self.lexical(query, self.candidates)
         fused: dict[str, Passage] = {}
@@ -122,7 +126,16 @@ class Retriever:
         for p in fused.values():
             if q_terms:
                 p.term_coverage = len(q_terms & set(lexical_tokens(p.text))) / len(q_terms)
-        return sorted(fused.values(), key=lambda p: -p.score)[:k]
+        ranked = sorted(fused.values(), key=lambda p: -p.score)
+        if per_document > 0:
+            taken: dict[str, int] = {}
+            capped = []
+            for p in ranked:
+                taken[p.doc_id] = taken.get(p.doc_id, 0) + 1
+                if taken[p.doc_id] <= per_document:
+                    capped.append(p)
+            ranked = capped
+        return ranked[:k]
 
 
 def best_similarity(passages: list[Passage]) -> float:

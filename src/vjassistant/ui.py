@@ -29,15 +29,15 @@ EXAMPLES = [
     "JETRO được thành lập năm nào?",
     "What did Kishida say about cooperation possibilities?",
 ]
+PLACEHOLDER = "Ask a question about your documents, or pick an example."
 SEARCHING = '<span class="vja-muted">Searching your documents…</span>'
 _SOURCES_START = '\n\n<div class="vja-sources">'
 
 CSS = """
 .vja-header h1 { margin: 0.2rem 0 0; font-size: 1.9rem; letter-spacing: -0.02em; }
 .vja-header p { margin: 0.1rem 0 0.4rem; color: var(--body-text-color-subdued); }
-.vja-cite { display: inline-block; margin: 0 1px; padding: 0 5px; border-radius: 8px; font-size: 0.72em;
-  font-weight: 700; line-height: 1.5; vertical-align: super; background: var(--color-accent-soft);
-  color: var(--color-accent); }
+#vja-chat sup.vja-cite { display: inline-block; top: -0.45em; margin: 0 1px; padding: 0 0.42em; border-radius: 999px;
+  font-size: 0.7em; font-weight: 700; line-height: 1.45; background: var(--primary-100); color: var(--primary-700); }
 .vja-sources { margin-top: 0.8rem; padding-top: 0.5rem; border-top: 1px solid var(--border-color-primary); }
 .vja-sources h4 { margin: 0 0 0.3rem; font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.06em;
   color: var(--body-text-color-subdued); }
@@ -47,6 +47,9 @@ CSS = """
   border-left: 3px solid var(--color-accent); }
 .vja-muted, .vja-meta { color: var(--body-text-color-subdued); font-size: 0.86em; }
 .vja-docs { display: flex; flex-direction: column; gap: 0.55rem; }
+#vja-chat .example { border: 1px solid var(--border-color-primary); border-radius: 10px;
+  background: var(--background-fill-secondary); }
+#vja-chat .example:hover { border-color: var(--color-accent); }
 .vja-doc { padding: 0.5rem 0.7rem; border-radius: 8px; border: 1px solid var(--border-color-primary);
   background: var(--background-fill-primary); }
 .vja-doc b { display: block; font-size: 0.9rem; line-height: 1.3; }
@@ -92,10 +95,12 @@ def _badges(text: str) -> str:
     """Escape ``text`` and show each [n] marker as a small badge."""
     def badge(m: re.Match[str]) -> str:
         return "".join(f'<sup class="vja-cite">{n}</sup>' for n in re.findall(r"\d+", m.group(1)))
-    return MARKER.sub(badge, html.escape(text, quote=False))
+    shown = MARKER.sub(badge, html.escape(text, quote=False))
+    return re.sub(r'(<sup class="vja-cite">(\d+)</sup>)(?:\s?<sup class="vja-cite">\2</sup>)+', r"\1", shown)
 
 
 def format_error(exc: VJAError) -> str:
+    """A VJAError as a chat message: what happened, then the fix."""
     hint = f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
     return f"⚠️ **{html.escape(exc.message)}**{hint}"
 
@@ -151,6 +156,7 @@ def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:
 
 
 def documents_html(assistant: Assistant) -> str:
+    """The side panel: one card per stored document (title, file, language, date)."""
     docs = assistant.documents()
     if not docs:
         return ('<p class="vja-muted">No documents yet. Run <code>vjassistant ingest PATH</code> '
@@ -178,17 +184,23 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         gr.HTML(f"<h1>{TITLE}</h1><p>{SUBTITLE}</p>", elem_classes="vja-header", js_on_load=None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
-                chatbot = gr.Chatbot(height=620, show_label=False, buttons=["copy"], feedback_options=None,
-                                     placeholder="Ask a question about your documents, or pick an example.")
+                chatbot = gr.Chatbot(height=620, elem_id="vja-chat", show_label=False, buttons=["copy"],
+                                     feedback_options=None, placeholder=PLACEHOLDER)
                 gr.ChatInterface(chat_fn(assistant), chatbot=chatbot, examples=EXAMPLES,
                                  analytics_enabled=False, fill_height=False, api_name="ask",
                                  textbox=gr.Textbox(placeholder="Ask about your documents…", show_label=False,
                                                     submit_btn=True, stop_btn=True, autofocus=True))
-            with gr.Column(scale=1, min_width=260):
-                with gr.Accordion("Documents", open=True):
-                    # A callable value is re-run on every page load, so the list follows the store.
-                    gr.HTML(lambda: documents_html(assistant), js_on_load=None)
+            with gr.Column(scale=1, min_width=260), gr.Accordion("Documents", open=True):
+                # A callable value is re-run on every page load, so the list follows the store.
+                gr.HTML(lambda: documents_html(assistant), js_on_load=None)
     return demo
+
+
+def _theme(gr: Any) -> Any:
+    # Fonts Gradio ships itself: a Google font would be fetched from the internet.
+    font = gr.themes.LocalFont("Source Sans 3")  # covers Vietnamese diacritics
+    return gr.themes.Soft(primary_hue="teal", neutral_hue="slate", font=[font, "system-ui", "sans-serif"],
+                          font_mono=[gr.themes.LocalFont("IBM Plex Mono"), "ui-monospace", "monospace"])
 
 
 def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True) -> str:
@@ -198,9 +210,9 @@ def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True) -> str:
         demo.queue(default_concurrency_limit=1)  # one llama.cpp model: answer one question at a time
         _, url, _ = demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True,
                                 prevent_thread_lock=True, show_error=True, mcp_server=False, ssr_mode=False,
-                                theme=gr.themes.Soft(primary_hue="teal", neutral_hue="slate"), css=CSS)
-    except OSError as exc:
-        raise ConfigError(f"Cannot serve on {host}:{port}: {exc}",
+                                theme=_theme(gr), css=CSS)
+    except OSError:  # Gradio's own text suggests GRADIO_* variables; ours names the vjassistant way
+        raise ConfigError(f"Cannot serve on {host}:{port}: the port is in use or the address is unavailable",
                           "pass --port with a free port, or set VJA_PORT") from None
     if block:
         print(f"Open {url.rstrip('/')} in your browser (Ctrl-C stops)", flush=True)

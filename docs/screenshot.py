@@ -1,0 +1,60 @@
+"""Regenerate docs/screenshot.png: the UI answering an example question with the 135M model.
+
+Dev-only tool, not a dependency of the package. It needs Playwright's Python package and a
+system Chromium; it never downloads a browser (`playwright install` is not needed):
+
+    pip install playwright && apt-get install chromium
+    python docs/screenshot.py [--model smollm2-135m] [--question N] [--out docs/screenshot.png]
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+from pathlib import Path
+
+from vjassistant import Assistant
+from vjassistant.ui import EXAMPLES, build_ui, launch
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="smollm2-135m")
+    p.add_argument("--question", type=int, default=3, help="index of the example question to click")
+    p.add_argument("--out", type=Path, default=HERE / "screenshot.png")
+    p.add_argument("--chromium", default="/usr/bin/chromium")
+    args = p.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        assistant = Assistant(store_dir=Path(tmp) / "store", model=args.model)
+        assistant.ingest_bundled_corpus(progress=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        demo = build_ui(assistant)
+        url = launch(demo, "127.0.0.1", port, block=False)
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=args.chromium,
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                                                   "--disable-background-networking", "--disable-component-update"])
+                page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+                page.goto(url, wait_until="load")  # not "networkidle": the queue keeps an event stream open
+                page.get_by_text(EXAMPLES[args.question], exact=True).first.click()
+                # The final message carries the Sources section, or an abstention's "why:" line.
+                page.wait_for_selector(".vja-sources, .vja-muted:has-text('why:')", timeout=180_000)
+                page.evaluate("document.querySelectorAll('.vja-sources details').forEach(d => d.open = true)")
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(args.out))
+                browser.close()
+        finally:
+            demo.close()
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
