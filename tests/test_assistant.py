@@ -62,6 +62,7 @@ def test_answer_with_valid_and_invalid_markers(fake_assistant, docs):
     assert isinstance(answer, Answer) and not answer.abstained
     streamed = "".join(p for p in pieces if isinstance(p, str))
     assert "[9]" not in streamed and "[9]" not in answer.text
+    assert answer.uncited == ["It was sunny."]
     assert answer.citations and answer.citations[0].filename == "a.txt"
     text = (docs / "a.txt").read_text(encoding="utf-8")
     c = answer.citations[0]

@@ -101,3 +101,34 @@ def test_cli_errors_have_exit_codes_and_fixes(tmp_path):
                           "--model", "no-such-model", "ask", "When did the JETRO office in Hanoi open?"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 4 and "fix:" in out.stderr and "smollm2-135m" in out.stderr
+
+
+def cli(*args: str, store, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vjassistant.cli", "--store", str(store), *args], input=stdin,
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "VJA_MODEL": "smollm2-135m"})
+
+
+def test_cli_ingest_list_remove_info(tmp_path):
+    store = tmp_path / "s"
+    doc = tmp_path / "note.md"
+    doc.write_text("# Office opening\nThe JETRO office in Hanoi opened in 1993.", encoding="utf-8")
+    (tmp_path / "bad.docx").write_bytes(b"PK")
+    out = cli("ingest", str(doc), str(tmp_path / "bad.docx"), store=store)
+    assert out.returncode == 0, out.stderr
+    assert "added 1" in out.stdout and "bad.docx" in out.stderr
+    assert "unchanged 1" in cli("ingest", str(doc), store=store).stdout
+    listed = json.loads(cli("list", "--json", store=store).stdout)
+    assert [(d["filename"], d["title"], d["language"]) for d in listed] == [("note.md", "Office opening", "en")]
+    info = json.loads(cli("info", "--json", store=store).stdout)
+    assert info["documents"] == 1 and info["chunks"] >= 1
+    assert cli("remove", "note.md", store=store).returncode == 0
+    assert cli("list", "--json", store=store).stdout.strip() == "[]"
+    gone = cli("remove", "note.md", store=store)
+    assert gone.returncode == 2 and "fix:" in gone.stderr
+
+
+def test_cli_chat_keeps_context(real_assistant):
+    out = cli("chat", store=real_assistant.settings.store_dir,
+              stdin="Who signed the MoU on May 1?\nWhere was it exchanged?\n\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("> ") >= 2

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .chunking import chunk_text
-from .citations import Citation, StreamFilter, resolve
+from .citations import Citation, StreamFilter, resolve, statements
 from .config import Settings
 from .documents import Document, bundled_corpus, iter_files, load_document
 from .embeddings import E5Embedder, Embedder
@@ -37,6 +37,7 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     abstained: bool = False
     reason: str = ""
+    uncited: list[str] = field(default_factory=list)  # answer sentences no passage supports
     language: str = "en"
     standalone_question: str = ""
     model: str = ""
@@ -227,11 +228,13 @@ class Assistant:
             yield from self._abstain(answer, say(NOT_FOUND, language),
                                      "no statement of the answer could be tied to a passage", t0)
             return
+        answer.uncited = [st.text for st in statements(answer.text) if not st.numbers]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
 
     def _abstain(self, answer: Answer, text: str, reason: str, t0: float) -> Iterator[str | Answer]:
         answer.text, answer.abstained, answer.reason, answer.citations = text, True, reason, []
+        answer.uncited = [st.text for st in statements(answer.text) if not st.numbers]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .citations import MARKER, Citation
+from .citations import MARKER, Citation, statements
 from .errors import ConfigError, VJAError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +45,8 @@ CSS = """
 .vja-sources summary { cursor: pointer; }
 .vja-sources blockquote { margin: 0.3rem 0 0.4rem 0.4rem; padding: 0.1rem 0.7rem; font-size: 0.92em;
   border-left: 3px solid var(--color-accent); }
+.vja-uncited { text-decoration: underline wavy #d97706; text-underline-offset: 3px; }
+.vja-uncited::after { content: " (uncited)"; font-size: 0.75em; color: #b45309; }
 .vja-muted, .vja-meta { color: var(--body-text-color-subdued); font-size: 0.86em; }
 .vja-docs { display: flex; flex-direction: column; gap: 0.55rem; }
 #vja-chat .example { border: 1px solid var(--border-color-primary); border-radius: 10px;
@@ -132,7 +134,20 @@ def format_answer(answer: Answer) -> str:
         entries.append(f'<details><summary><sup class="vja-cite">{marker}</sup> '
                        f"<b>{html.escape(first.title or first.filename)}</b> "
                        f'<span class="vja-meta">· {" · ".join(meta)}</span></summary>{"".join(quotes)}</details>')
-    return f"{_badges(answer.text)}{_SOURCES_START}<h4>Sources</h4>{''.join(entries)}</div>"
+    return f"{_marked_text(answer.text)}{_SOURCES_START}<h4>Sources</h4>{''.join(entries)}</div>"
+
+
+def _marked_text(text: str) -> str:
+    """The answer with badges; sentences that carry no citation are visibly marked as such."""
+    out, pos = [], 0
+    for st in statements(text):
+        out.append(_badges(text[pos:st.start]))
+        piece = _badges(text[st.start:st.end])
+        out.append(piece if st.numbers else
+                   f'<span class="vja-uncited" title="No passage supports this sentence">{piece}</span>')
+        pos = st.end
+    out.append(_badges(text[pos:]))
+    return "".join(out)
 
 
 def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:

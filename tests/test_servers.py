@@ -1,0 +1,93 @@
+"""The scale-out engines, for real: a Chroma server (`chroma run`) instead of the embedded
+store, and llama-cpp-python's OpenAI-compatible server instead of the in-process model."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from vjassistant import Assistant, LLMServerError, Settings
+from vjassistant.llm import OpenAICompatibleModel
+
+from .conftest import model_file
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(cmd: list[str], url: str, timeout: float = 120.0) -> subprocess.Popen:
+    # Logs go to a file: an unread pipe fills up and blocks a chatty server.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"{cmd[0]} exited: {log.read().decode(errors='replace')[-2000:]}")
+        try:
+            httpx.get(url, timeout=2)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"{cmd} did not answer on {url} within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory):
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = start([str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host", "127.0.0.1",
+                  "--port", str(port)], f"http://127.0.0.1:{port}/api/v2/heartbeat")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def llm_url():
+    port = free_port()
+    proc = start([sys.executable, "-m", "llama_cpp.server", "--model", str(model_file()), "--host", "127.0.0.1",
+                  "--port", str(port), "--n_ctx", "2048"], f"http://127.0.0.1:{port}/v1/models")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_chroma_server_store(chroma_url, tmp_path):
+    doc = tmp_path / "office.txt"
+    doc.write_text("The JETRO office in Hanoi opened in 1993 and supports Japanese investors.", encoding="utf-8")
+    a = Assistant(Settings.from_env(chroma_url=chroma_url, collection="server-test"))
+    assert len(a.ingest([doc]).added) == 1
+    assert len(a.ingest([doc]).unchanged) == 1
+    hits = a.retrieve("When did the JETRO office open?", k=1)
+    assert hits and hits[0].filename == "office.txt"
+    assert a.info()["store"] == chroma_url
+
+
+def test_openai_compatible_llm_server(llm_url, real_assistant):
+    a = Assistant(real_assistant.settings.replace(llm_url=llm_url), embedder=real_assistant.embedder,
+                  store=real_assistant.store)
+    items = list(a.stream("When was the cooperation agreement between NIC and JETRO signed?"))
+    answer = items[-1]
+    assert answer.model == "server"
+    assert answer.abstained or answer.citations
+    assert sum(isinstance(i, str) for i in items) > 1 or answer.abstained
+
+
+def test_unreachable_llm_server_is_a_clear_error():
+    model = OpenAICompatibleModel(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(LLMServerError) as err:
+        list(model.stream([{"role": "user", "content": "hi"}], max_tokens=4, temperature=0))
+    assert "VJA_LLM_URL" in err.value.hint
