@@ -16,7 +16,7 @@ export ANONYMIZED_TELEMETRY := False
 help:
 	@echo "make run    - install, pull $(MODEL), ingest the bundled corpus, open http://127.0.0.1:7860"
 	@echo "make test   - install, pull $(TEST_MODEL), run every test"
-	@echo "make bench  - run the benchmarks and refresh the README tables"
+	@echo "make bench  - time every installed preset and refresh the README table"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,7 @@ test: install browser
 
 bench: install
 	$(BIN)/vjassistant models pull $(TEST_MODEL)
-	$(BIN)/python benchmarks/run_all.py
+	cd benchmarks && ../$(BIN)/python generation.py --update-readme
 
 clean-store:
 	rm -rf vectorstore/*

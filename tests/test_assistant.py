@@ -1,10 +1,13 @@
 """The Assistant's machinery with real Chroma (temp dir) and small fakes for model and embedder."""
 import json
+import struct
 
 import pytest
 
-from vjassistant import Answer, InputError, StoreError
+from vjassistant import Answer, Assistant, InputError, ModelError, Settings, StoreError
 from vjassistant.store import ChunkStore
+
+from .conftest import FakeEmbedder
 
 FACTS = ("NIC and JETRO signed a cooperation agreement in Hanoi on October 19th, 2020. "
          "JETRO has promoted Japanese investment in Vietnam since 1993.")
@@ -122,3 +125,14 @@ def test_store_written_by_another_version_is_refused(tmp_path):
     del client
     with pytest.raises(StoreError, match="another version"):
         ChunkStore(path=tmp_path, collection="vjassistant", embedder_name="fake-bow", dim=64)
+
+
+def test_corrupt_model_file_is_a_clear_error(tmp_path, docs):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + struct.pack("<I", 3) + b"\x00" * 64)  # a valid header, then nothing
+    a = Assistant(Settings.from_env(store_dir=tmp_path / "s", model=str(bad), min_similarity=0.5),
+                  embedder=FakeEmbedder())
+    a.ingest([docs])
+    with pytest.raises(ModelError) as err:
+        a.ask("When did NIC and JETRO sign the agreement?")
+    assert "broken.gguf" in err.value.message and "pull it again" in err.value.hint

@@ -234,7 +234,6 @@ class Assistant:
 
     def _abstain(self, answer: Answer, text: str, reason: str, t0: float) -> Iterator[str | Answer]:
         answer.text, answer.abstained, answer.reason, answer.citations = text, True, reason, []
-        answer.uncited = [st.text for st in statements(answer.text) if not st.numbers]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
 

@@ -7,6 +7,7 @@ prompt, so a second question that shares the fixed system prefix skips re-readin
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -34,9 +35,12 @@ class LlamaCppModel:
 
         self.name = name or path.stem
         self.path = path
+        # llama-cpp-python defaults to half the cores for generation: on 2 cores that is one
+        # thread and half the tokens/s. Use every core unless told otherwise.
+        threads = n_threads or os.cpu_count() or 1
         try:
-            self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or None,
-                                        n_batch=512, verbose=False)
+            self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
+                                        n_threads_batch=threads, n_batch=512, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {path}: {exc}",
                              "the file is corrupt or not a GGUF model: pull it again "
