@@ -67,3 +67,9 @@ def test_marker_on_the_wrong_passage_moves_to_the_one_that_states_it():
 
 def test_a_missing_name_makes_a_statement_unsupported():
     assert support("Kishida signed a cooperation agreement in Hanoi.", DOC) < 0.35
+
+
+def test_cross_language_citation_is_unverified_not_unsupported():
+    p1 = passage(1, 12, len(DOC))
+    _, cites = resolve("NIC và JETRO đã ký thỏa thuận hợp tác tại Hà Nội [1].", [p1])
+    assert [c.verdict for c in cites] == ["unverified"]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from .chunking import sentence_spans
+from .language import detect_language
 from .retrieval import Passage, lexical_tokens
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
@@ -21,6 +22,9 @@ _NAME = re.compile(r"\b[A-ZÀ-Ỹ][a-zà-ỹ]+\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
+# Statement and passage in different languages: word overlap says nothing there, so the
+# lexical check does not judge (a cross-lingual check with the embedder is the next step).
+UNVERIFIED = "unverified"
 INFER_THRESHOLD = 0.6
 
 
@@ -38,7 +42,7 @@ class Citation:
     end: int
     quote: str
     statement: str      # the answer sentence that carries the marker
-    verdict: str        # supported / partial / unsupported (lexical support, see support())
+    verdict: str        # supported / partial / unsupported (lexical support), or unverified across languages
     score: float
     inferred: bool = False  # True when the model gave no marker and we attached it
 
@@ -165,9 +169,11 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
 def _citation(statement: str, p: Passage, inferred: bool) -> Citation:
     score = support(statement, p.text)
     start, end = evidence_span(statement, p)
+    same_language = not p.language or detect_language(statement, default=p.language) == p.language
     return Citation(marker=p.number, doc_id=p.doc_id, filename=p.filename, source=p.source, title=p.title,
                     chunk_id=p.chunk_id, start=start, end=end, quote=p.text[start - p.start:end - p.start],
-                    statement=statement, verdict=verdict(score), score=round(score, 3), inferred=inferred)
+                    statement=statement, verdict=verdict(score) if same_language else UNVERIFIED,
+                    score=round(score, 3), inferred=inferred)
 
 
 class StreamFilter:

@@ -20,12 +20,11 @@ SYSTEM = (
     "2. End every sentence with the number of the passage it comes from, in square brackets, like [1] or [2].\n"
     "3. Be brief: one to three sentences.\n"
     f"4. If the passages do not contain the answer, reply with exactly {NOT_FOUND_SENTINEL} and nothing else.\n"
-    "5. Write the answer in the language the user asks for, even when the passages are in another language.\n"
-    "\n"
-    "Example. Passages: [1] The bridge opened in 1998 after four years of work. [2] Le pont mesure 2 km.\n"
-    "Question (answer in French): Quand le pont a-t-il ouvert et quelle est sa longueur ?\n"
-    "Answer: Le pont a ouvert en 1998 [1]. Il mesure 2 km [2]."
+    "5. Write the answer in the language the user asks for, even when the passages are in another language."
 )
+
+# A worked example in the system prompt was tried and dropped: the 1.5B model then mixed the
+# example's facts with the real passages (it answered "May 1" for the 2020 agreement).
 
 REWRITE_SYSTEM = (
     "Rewrite the user's last question as one standalone question that can be understood without "
