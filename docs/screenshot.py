@@ -1,4 +1,4 @@
-"""Regenerate docs/screenshot.png: the UI answering an example question with the 135M model.
+"""Regenerate docs/screenshot.png: the UI answering an example question with the default model.
 
 Dev-only tool, not a dependency of the package. It needs Playwright's Python package and a
 system Chromium; it never downloads a browser (`playwright install` is not needed):
@@ -21,8 +21,8 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="smollm2-135m")
-    p.add_argument("--question", type=int, default=3, help="index of the example question to click")
+    p.add_argument("--model", default="qwen2.5-coder-1.5b")
+    p.add_argument("--question", type=int, default=0, help="index of the example question to click")
     p.add_argument("--out", type=Path, default=HERE / "screenshot.png")
     p.add_argument("--chromium", default="/usr/bin/chromium")
     args = p.parse_args()
