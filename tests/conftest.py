@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def fake_assistant(tmp_path):
         settings = Settings.from_env(store_dir=tmp_path / "store", min_similarity=0.5, **overrides)
         return Assistant(settings, embedder=FakeEmbedder(), chat_model=ScriptedModel(reply))
     return make
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def model_file() -> Path:

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from vjassistant.errors import ModelError
-from vjassistant.models import (PRESETS, ModelStatus, Preset, list_models, pull, pull_preset,
-                                resolve_model, verify)
+from vjassistant.models import PRESETS, ModelStatus, Preset, list_models, pull, pull_preset, resolve_model, verify
 
 PART1 = b"GGUF\x03\0\0\0" + bytes(range(256)) * 12  # distinct bytes per part, so the order matters
 PART2 = b"second part " * 150

@@ -2,7 +2,6 @@
 store, and llama-cpp-python's OpenAI-compatible server instead of the in-process model."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,15 +14,9 @@ import pytest
 from vjassistant import Assistant, LLMServerError, Settings
 from vjassistant.llm import OpenAICompatibleModel
 
-from .conftest import model_file
+from .conftest import free_port, model_file
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(cmd: list[str], url: str, timeout: float = 120.0) -> subprocess.Popen:

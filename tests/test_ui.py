@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,35 +16,27 @@ import pytest
 
 from vjassistant import Answer, Assistant, Citation, Passage
 from vjassistant.documents import bundled_corpus
-from vjassistant.models import PRESETS
 from vjassistant.ui import EXAMPLES, SEARCHING, build_ui, chat_fn, format_answer, history_pairs, launch
+
+from .conftest import TEST_MODEL, free_port
 
 pytestmark = pytest.mark.e2e
 
-TEST_MODEL = "smollm2-135m"
-MODEL_FILE = Path(__file__).resolve().parents[1] / "models" / PRESETS[TEST_MODEL].filename
 CORPUS_FILES = {Path(p).name for p in bundled_corpus()}
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    if not MODEL_FILE.is_file():
-        pytest.skip(f"the test model is missing ({MODEL_FILE}): run `vjassistant models pull {TEST_MODEL}`")
-    a = Assistant(store_dir=tmp_path_factory.mktemp("store"), model=TEST_MODEL)
-    report = a.ingest_bundled_corpus()
-    assert report.added and not report.failed
-    return a
+def assistant(real_assistant: Assistant) -> Assistant:
+    """The session's real assistant (135M model, e5, Chroma in a temp dir, corpus ingested)."""
+    return real_assistant
 
 
 @pytest.fixture(scope="module")
 def app_url(assistant: Assistant) -> Iterator[str]:
     """The Blocks app served in a background thread on a free port; closed afterwards."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     demo = build_ui(assistant)
-    url = launch(demo, "127.0.0.1", port, block=False)
+    url = launch(demo, "127.0.0.1", free_port(), block=False)
     try:
         yield url
     finally:

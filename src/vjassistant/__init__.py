@@ -16,8 +16,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .assistant import Answer, Assistant, IngestReport
 from .citations import Citation
 from .config import Settings
-from .errors import (ConfigError, DocumentError, InputError, LLMServerError, ModelError,
-                     StoreError, VJAError)
+from .errors import ConfigError, DocumentError, InputError, LLMServerError, ModelError, StoreError, VJAError
 from .retrieval import Passage
 
 __all__ = ["Answer", "Assistant", "Citation", "ConfigError", "DocumentError", "IngestReport",
