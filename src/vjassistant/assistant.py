@@ -20,7 +20,7 @@ from .embeddings import E5Embedder, Embedder
 from .errors import DocumentError, InputError
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
 from .llm import ChatModel
-from .prompts import NOT_FOUND_SENTINEL, answer_messages, rewrite_messages, select_passages
+from .prompts import NOT_FOUND_SENTINEL, SYSTEM, answer_messages, rewrite_messages, select_passages
 from .retrieval import Passage, Retriever, best_similarity
 from .store import ChunkStore
 
@@ -152,7 +152,13 @@ class Assistant:
         docs = self.store.documents()
         wanted = str(target)
         resolved = str(Path(wanted).expanduser().resolve())
-        matches = [d for d in docs if wanted in (d["doc_id"], d["filename"]) or d["source"] == resolved]
+        matches = [d for d in docs if wanted == d["doc_id"] or d["source"] == resolved]
+        if not matches:  # a bare file name is fine when it names one document only
+            matches = [d for d in docs if wanted == d["filename"]]
+            if len(matches) > 1:
+                ids = ", ".join(f"{d['doc_id']} ({d['source']})" for d in matches)
+                raise InputError(f"{len(matches)} documents are named {wanted!r}: {ids}",
+                                 "pass the document id or the full path")
         if not matches:
             raise InputError(f"No stored document matches {wanted!r}",
                              "run `vjassistant list` to see document ids and files")
@@ -186,26 +192,29 @@ class Assistant:
         question = self._check_question(question)
         language = detect_language(question)
         answer = Answer(question=question, text="", language=language, standalone_question=question)
-        if history:
-            answer.standalone_question = self._standalone(question, history)
-            answer.timings["rewrite_s"] = time.perf_counter() - t0
         if self.store.count() == 0:
             yield from self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
             return
+        if history:
+            answer.standalone_question = self._standalone(question, history)
+            answer.timings["rewrite_s"] = time.perf_counter() - t0
         s = self.settings
         candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document)
-        answer.passages = select_passages(candidates, s.prompt_budget, self.chat_model.count_tokens)
         answer.timings["retrieve_s"] = time.perf_counter() - t0
-        answer.model = self.chat_model.name
-        if not self._relevant(answer.passages):
+        if not self._relevant(candidates):  # decided before the model is even loaded
+            answer.passages = candidates
             yield from self._abstain(answer, say(NOT_FOUND, language),
                                      f"no passage is relevant enough (best similarity "
-                                     f"{best_similarity(answer.passages):.3f} < {s.min_similarity})", t0)
+                                     f"{best_similarity(candidates):.3f} < {s.min_similarity})", t0)
             return
+        model = self.chat_model
+        answer.model = model.name
+        budget = self._passage_budget(answer.standalone_question)
+        answer.passages = select_passages(candidates, budget, model.count_tokens)
         filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
         raw, pieces = [], 0
         messages = answer_messages(answer.standalone_question, answer.passages, language)
-        for piece in self.chat_model.stream(messages, max_tokens=s.max_tokens, temperature=s.temperature):
+        for piece in model.stream(messages, max_tokens=s.max_tokens, temperature=s.temperature):
             if not pieces:
                 answer.timings["first_token_s"] = time.perf_counter() - t0
             pieces += 1
@@ -236,6 +245,15 @@ class Assistant:
         answer.text, answer.abstained, answer.reason, answer.citations = text, True, reason, []
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
+
+    def _passage_budget(self, question: str) -> int:
+        """Tokens left for passages: the configured budget, or less when the model's context
+        minus the answer, the system prompt and the question leaves less."""
+        s, model = self.settings, self.chat_model
+        if not model.n_ctx:
+            return s.prompt_budget
+        fixed = model.count_tokens(SYSTEM) + model.count_tokens(question) + 96  # 96: template and framing
+        return max(0, min(s.prompt_budget, model.n_ctx - s.max_tokens - fixed))
 
     def _relevant(self, passages: list[Passage]) -> bool:
         """Retrieval-score gate: a close dense match, or a passage holding most question words."""

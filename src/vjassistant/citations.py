@@ -134,7 +134,8 @@ def evidence_span(statement: str, passage: Passage) -> tuple[int, int]:
 
 
 def resolve(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
-    """Clean ``text`` of invalid markers, infer missing ones, move misplaced ones, build Citations.
+    """Clean ``text`` of invalid markers, infer missing ones, move misplaced ones, drop unsupported
+    ones, and build Citations.
 
     Returns the answer text to show and one Citation per (statement, cited passage) pair.
     """
@@ -150,17 +151,21 @@ def resolve(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]
             numbers, inferred = [best.number], True
         elif strong and all(verdict(support(st.text, by_number[n].text)) == UNSUPPORTED for n in numbers):
             numbers = [best.number]  # the model cited the wrong passage; another one clearly states it
+        # A citation whose passage plainly does not say it is dropped: the sentence then shows as uncited.
+        cites = [c for c in (_citation(st.text, by_number[n], inferred) for n in numbers) if c.verdict != UNSUPPORTED]
+        kept = [c.marker for c in cites]
         shown.append(text[pos:st.start])
-        shown.append(text[st.start:st.end] if numbers == list(dict.fromkeys(st.numbers))
-                     else with_markers(st.text, numbers))
+        shown.append(text[st.start:st.end] if kept == list(dict.fromkeys(st.numbers)) else with_markers(st.text, kept))
         pos = st.end
-        citations.extend(_citation(st.text, by_number[n], inferred) for n in numbers)
+        citations.extend(cites)
     shown.append(text[pos:])
     return "".join(shown).strip(), citations
 
 
 def with_markers(sentence: str, numbers: Sequence[int]) -> str:
-    """``sentence`` with ``[n, m]`` placed before its final punctuation."""
+    """``sentence`` with ``[n, m]`` placed before its final punctuation (no marker when ``numbers`` is empty)."""
+    if not numbers:
+        return sentence
     marker = f" [{', '.join(map(str, numbers))}]"
     m = re.search(r"[.!?…]+[\"'”’»)\]]*$", sentence)
     return sentence[:m.start()] + marker + sentence[m.start():] if m else sentence + marker
@@ -190,6 +195,8 @@ class StreamFilter:
         self.sentinel_seen = False
 
     def feed(self, piece: str) -> str:
+        if self.sentinel_seen:
+            return ""
         self._held += piece
         if not self._started:
             head = self._held.lstrip()
@@ -212,7 +219,7 @@ class StreamFilter:
     def _safe_prefix_len(self) -> int:
         """Everything before an '[' that could still open a marker is safe to emit."""
         open_at = self._held.rfind("[")
-        if open_at >= 0 and "]" not in self._held[open_at:] and re.fullmatch(r"\[[\d,;\s]{0,12}", self._held[open_at:]):
+        if open_at >= 0 and "]" not in self._held[open_at:] and re.fullmatch(r"\[[\d,;\s]*", self._held[open_at:]):
             # keep the space before the bracket too: an invalid marker takes it with it
             return open_at - 1 if open_at > 0 and self._held[open_at - 1].isspace() else open_at
         return len(self._held)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import VJAError
+from .errors import DocumentError, VJAError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,12 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except VJAError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"  fix: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+        return report_error(exc)
     except KeyboardInterrupt:
         return 130
+
+
+def report_error(exc: VJAError) -> int:
+    """Print what happened and the fix on stderr; return the error's exit code."""
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"  fix: {exc.hint}", file=sys.stderr)
+    return exc.exit_code
 
 
 def _assistant(args: argparse.Namespace):  # -> Assistant
@@ -73,7 +78,10 @@ def _assistant(args: argparse.Namespace):  # -> Assistant
     from .config import Settings
 
     overrides = {"store_dir": args.store, "model": args.model, "chroma_url": args.chroma_url, "llm_url": args.llm_url}
-    return Assistant(Settings.from_env(**{k: v for k, v in overrides.items() if v}))
+    settings = Settings.from_env(**{k: v for k, v in overrides.items() if v})
+    if args.store and not args.chroma_url:
+        settings = settings.replace(chroma_url="")  # an explicit folder beats VJA_CHROMA_URL
+    return Assistant(settings)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -125,7 +133,8 @@ def _ingest(assistant: Any, args: argparse.Namespace) -> int:
               f"failed {len(report.failed)}; {report.chunks} chunk(s) written")
         for path, why in report.failed:
             print(f"  skipped {path}: {why}", file=sys.stderr)
-    return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
+    nothing_read = report.failed and not (report.added or report.updated or report.unchanged)
+    return DocumentError.exit_code if nothing_read else 0
 
 
 def _ask(assistant: Any, args: argparse.Namespace) -> int:

@@ -2,7 +2,7 @@
 
 The clean ``text`` is what users see quoted back and what every later character offset
 points into, so cleaning only drops residue (markup, web leftovers) and never rewrites prose.
-HTML is parsed by BeautifulSoup, PDF by pypdf and language is told by py3langid; those
+HTML is parsed by BeautifulSoup, PDF by pypdf and language is told by language.py; those
 imports happen inside the functions that need them so importing this module stays cheap.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentError
+from .language import detect_language
 
 __all__ = ["SUPPORTED_SUFFIXES", "Document", "load_document", "iter_files", "bundled_corpus"]
 
@@ -203,12 +204,6 @@ def _date(text: str) -> str:
     return min(found)[1] if found else ""
 
 
-def _language(text: str) -> str:
-    import py3langid
-
-    return str(py3langid.classify(text[:2000])[0])
-
-
 # --- public API ----------------------------------------------------------------------------
 def load_document(path: str | Path) -> Document:
     """Read one supported file into a Document; raise DocumentError with a fix otherwise."""
@@ -244,7 +239,7 @@ def load_document(path: str | Path) -> Document:
     source = str(path.resolve())
     return Document(id=hashlib.sha256(source.encode()).hexdigest()[:16], source=source,
                     filename=path.name, title=_title(text, candidate, path), date=_date(text),
-                    language=_language(text), text=text,
+                    language=detect_language(text), text=text,
                     content_hash=hashlib.sha256(text.encode()).hexdigest())
 
 

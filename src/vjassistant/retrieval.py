@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -56,7 +56,6 @@ class Passage:
     lexical_score: float | None = None     # BM25 score, None if not in lexical top-n
     term_coverage: float = 0.0             # share of the question's content words found here
     number: int = 0                        # its [n] in the prompt, set when the prompt is built
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_stored(cls, chunk: StoredChunk) -> "Passage":

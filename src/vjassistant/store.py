@@ -64,8 +64,22 @@ class ChunkStore:
             raise StoreError(f"Cannot open the vector store at {where}: {exc}",
                              "check the Chroma server is running (chroma run --path DIR)" if url
                              else "check the folder is writable, or point VJA_STORE_DIR elsewhere") from exc
+        self._name = collection
         self._check_compatible(embedder_name, dim, url or str(path))
-        self.revision = 0  # bumps on every write so the lexical index knows to rebuild
+
+    @property
+    def revision(self) -> int:
+        """A counter every write bumps, read fresh from the collection's metadata so that
+        writes by another process (a CLI ingest while the UI runs) are seen too."""
+        fresh = self._client.get_collection(self._name, embedding_function=None)
+        return int((fresh.metadata or {}).get("vja_revision", 0))
+
+    def _bump_revision(self) -> None:
+        fresh = self._client.get_collection(self._name, embedding_function=None)
+        # Chroma refuses any hnsw:* key in modify(), even unchanged; the space stays cosine.
+        meta = {k: v for k, v in (fresh.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta["vja_revision"] = int(meta.get("vja_revision", 0)) + 1
+        self._col.modify(metadata=meta)
 
     def _check_compatible(self, embedder_name: str, dim: int, where: str) -> None:
         meta = self._col.metadata or {}
@@ -93,13 +107,13 @@ class ChunkStore:
         stale = sorted(old - {c.id for c in chunks})
         if stale:
             self._col.delete(ids=stale)
-        self.revision += 1
+        self._bump_revision()
 
     def delete_document(self, doc_id: str) -> int:
         ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
             self._col.delete(ids=ids)
-            self.revision += 1
+            self._bump_revision()
         return len(ids)
 
     # --- reads --------------------------------------------------------------------
@@ -120,14 +134,7 @@ class ChunkStore:
 
     def all_chunks(self) -> list[StoredChunk]:
         got = self._col.get(include=["documents", "metadatas"])
-        return [StoredChunk(i, t or "", dict(m or {}))
-                for i, t, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
-
-    def document_chunks(self, doc_id: str) -> list[StoredChunk]:
-        got = self._col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
-        chunks = [StoredChunk(i, t or "", dict(m or {}))
-                  for i, t, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
-        return sorted(chunks, key=lambda c: int(c.meta["start"]))
+        return _stored(got["ids"], got["documents"], got["metadatas"])
 
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[StoredChunk, float]]:
         """The ``n`` nearest chunks with their cosine similarity (1 - cosine distance)."""
@@ -136,6 +143,10 @@ class ChunkStore:
             return []
         got = self._col.query(query_embeddings=[embedding.astype(np.float32).tolist()],
                               n_results=min(n, total), include=["documents", "metadatas", "distances"])
-        return [(StoredChunk(i, t or "", dict(m or {})), 1.0 - float(d))
-                for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
-                                      got["distances"][0])]
+        chunks = _stored(got["ids"][0], got["documents"][0], got["metadatas"][0])
+        return [(c, 1.0 - float(d)) for c, d in zip(chunks, got["distances"][0])]
+
+
+def _stored(ids: Sequence[str], texts: Sequence[str | None] | None,
+            metas: Sequence[Any] | None) -> list[StoredChunk]:
+    return [StoredChunk(i, t or "", dict(m or {})) for i, t, m in zip(ids, texts or [], metas or [])]
