@@ -136,3 +136,14 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path, docs):
     with pytest.raises(ModelError) as err:
         a.ask("When did NIC and JETRO sign the agreement?")
     assert "broken.gguf" in err.value.message and "pull it again" in err.value.hint
+
+
+def test_lexical_index_sees_writes_made_through_another_store_handle(fake_assistant, docs):
+    reader, writer = fake_assistant(), fake_assistant()  # same folder, like the UI and a CLI ingest
+    writer.ingest([docs])
+    assert reader.retriever.lexical("Osaka trains", 3)
+    (docs / "b.md").write_text("# Weather\nIt snowed in Sapporo all week.", encoding="utf-8")
+    writer.ingest([docs])  # same number of chunks: only the revision tells the reader
+    hits = reader.retriever.lexical("Sapporo snowed", 3)
+    assert hits and "Sapporo" in hits[0][0].text
+    assert not any("Osaka" in c.text for c, _ in reader.retriever.lexical("Osaka trains", 3))
