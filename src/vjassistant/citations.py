@@ -145,14 +145,16 @@ def resolve(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]
     shown, pos = [], 0
     for st in statements(text):
         numbers, inferred = list(dict.fromkeys(st.numbers)), False
-        best = max(passages, key=lambda p: support(st.text, p.text)) if passages else None
-        strong = best is not None and support(st.text, best.text) >= INFER_THRESHOLD
+        scores = {p.number: support(st.text, p.text) for p in passages}  # each passage scored once
+        best = max(scores, key=scores.__getitem__) if scores else 0
+        strong = bool(scores) and scores[best] >= INFER_THRESHOLD
         if strong and not numbers:
-            numbers, inferred = [best.number], True
-        elif strong and all(verdict(support(st.text, by_number[n].text)) == UNSUPPORTED for n in numbers):
-            numbers = [best.number]  # the model cited the wrong passage; another one clearly states it
+            numbers, inferred = [best], True
+        elif strong and all(verdict(scores[n]) == UNSUPPORTED for n in numbers):
+            numbers = [best]  # the model cited the wrong passage; another one clearly states it
         # A citation whose passage plainly does not say it is dropped: the sentence then shows as uncited.
-        cites = [c for c in (_citation(st.text, by_number[n], inferred) for n in numbers) if c.verdict != UNSUPPORTED]
+        cites = [c for c in (_citation(st.text, by_number[n], scores[n], inferred) for n in numbers)
+                 if c.verdict != UNSUPPORTED]
         kept = [c.marker for c in cites]
         shown.append(text[pos:st.start])
         shown.append(text[st.start:st.end] if kept == list(dict.fromkeys(st.numbers)) else with_markers(st.text, kept))
@@ -171,8 +173,7 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
     return sentence[:m.start()] + marker + sentence[m.start():] if m else sentence + marker
 
 
-def _citation(statement: str, p: Passage, inferred: bool) -> Citation:
-    score = support(statement, p.text)
+def _citation(statement: str, p: Passage, score: float, inferred: bool) -> Citation:
     start, end = evidence_span(statement, p)
     same_language = not p.language or detect_language(statement, default=p.language) == p.language
     return Citation(marker=p.number, doc_id=p.doc_id, filename=p.filename, source=p.source, title=p.title,
