@@ -214,6 +214,7 @@ class Assistant:
         filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
         raw, pieces = [], 0
         messages = answer_messages(answer.standalone_question, answer.passages, language)
+        answer.timings["prompt_tokens"] = sum(model.count_tokens(m["content"]) for m in messages)
         for piece in model.stream(messages, max_tokens=s.max_tokens, temperature=s.temperature):
             if not pieces:
                 answer.timings["first_token_s"] = time.perf_counter() - t0

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import DocumentError, VJAError
+from .evaluation.datasets import MODES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +51,23 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("name")
     pull.add_argument("--force", action="store_true", help="pull again even if present")
 
+    s = sub.add_parser("eval", help="measure retrieval, answers, abstention and citations on a question set")
+    s.add_argument("datasets", nargs="+", metavar="SET",
+                   help="SQuAD .json files (bundled: xquad-en xquad-vi), or one .jsonl of questions")
+    s.add_argument("--docs", nargs="+", default=[], metavar="PATH", help="the documents a .jsonl set asks about")
+    s.add_argument("--mode", action="append", default=[], choices=MODES,
+                   help="repeatable; default: every mode the set allows (SQuAD: mono cross mixed abstain)")
+    s.add_argument("--limit", type=int, default=0, metavar="N", help="questions per run, sampled with --seed")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--split", choices=["all", "dev", "test"], default="all",
+                   help="dev = even-numbered articles (tune on these), test = odd ones (report these)")
+    s.add_argument("--retrieval-only", action="store_true", help="score retrieval alone (no model: fast)")
+    s.add_argument("--withhold", type=float, default=0.2, help="share of articles left out in abstain runs")
+    s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="assignments",
+                   help="override a setting for this run, e.g. --set top_k=3 (repeatable)")
+    s.add_argument("--json", metavar="FILE", help="also write the full report (every question) as JSON")
+    s.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+
     s = sub.add_parser("info", help="where the store and model are, and what they hold")
     s.add_argument("--json", action="store_true")
     return p
@@ -87,6 +105,8 @@ def _assistant(args: argparse.Namespace):  # -> Assistant
 def _run(args: argparse.Namespace) -> int:
     if args.command == "models":
         return _models(args)
+    if args.command == "eval":
+        return _eval(args)
     assistant = _assistant(args)
     if args.command == "ingest":
         return _ingest(assistant, args)
@@ -192,6 +212,30 @@ def _chat(assistant: Any) -> int:
         print(answer.text)
         print(format_sources(answer))
         history.append((question, answer.text))
+
+
+def _eval(args: argparse.Namespace) -> int:
+    """Runs in temporary stores of its own: the user's store (--store) is never opened."""
+    from pathlib import Path
+
+    from .config import Settings, parse_assignments
+    from .evaluation import EvalConfig, evaluate
+
+    overrides = {"model": args.model, "llm_url": args.llm_url, **parse_assignments(args.assignments)}
+    settings = Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+    if not 0 < args.withhold < 1 or args.limit < 0:
+        print("error: --withhold must be within 0..1 and --limit >= 0", file=sys.stderr)
+        return 2
+    config = EvalConfig(modes=args.mode, limit=args.limit, seed=args.seed, split=args.split,
+                        retrieval_only=args.retrieval_only, withhold=args.withhold)
+    report = evaluate(args.datasets, docs=args.docs, config=config, settings=settings, progress=True)
+    table = report.to_markdown()
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n", encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -114,6 +114,20 @@ class Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
+def parse_assignments(items: list[str]) -> dict[str, object]:
+    """``["top_k=3", "min_similarity=0.82"]`` -> typed keyword overrides for ``Settings``."""
+    types = {f.name: f.type for f in fields(Settings)}
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        name = name.strip().lower().replace("-", "_")
+        if not sep or name not in types:
+            raise ConfigError(f"Cannot use setting {item!r}",
+                              "write NAME=VALUE with a field of vjassistant.config.Settings, e.g. top_k=3")
+        out[name] = _convert(name, types[name], raw.strip())
+    return out
+
+
 def _convert(name: str, type_: object, raw: str) -> object:
     kind = str(type_)
     try:

@@ -1,0 +1,64 @@
+"""An evaluation's report: a markdown table (one row per run) and the whole thing as JSON."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..config import Settings
+from .metrics import Metric
+from .runner import EvalConfig, RunResult
+
+# The settings that change what is measured, shown under every table.
+TUNABLES = ("top_k", "candidates", "rrf_k", "per_document", "chunk_tokens", "chunk_overlap", "min_similarity",
+            "prompt_budget", "max_tokens", "temperature")
+COLUMNS = ("hit@1", "hit@3", "hit@5", "MRR", "EM", "F1", "abstention precision", "abstention recall",
+           "answered (answerable)", "citation precision", "citation coverage", "TTFT p50", "TTFT p95", "total p50")
+SHORT = {"abstention precision": "abst. P", "abstention recall": "abst. R", "answered (answerable)": "answered",
+         "citation precision": "cit. P", "citation coverage": "cit. cov.", "TTFT p50": "TTFT p50 s",
+         "TTFT p95": "TTFT p95 s", "total p50": "total p50 s"}
+
+
+@dataclass
+class EvalReport:
+    dataset: str
+    model: str
+    config: EvalConfig
+    settings: Settings
+    runs: list[RunResult]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "model": self.model, "config": asdict(self.config),
+                "settings": {k: getattr(self.settings, k) for k in TUNABLES}, "seconds": round(self.seconds, 1),
+                "runs": [r.to_dict() for r in self.runs]}
+
+    def to_markdown(self) -> str:
+        return markdown_table(self.runs) + "\n\n" + self.caption()
+
+    def caption(self) -> str:
+        c, s = self.config, self.settings
+        tuned = ", ".join(f"{k}={getattr(s, k)}" for k in TUNABLES)
+        sample = f"{c.limit} questions per run" if c.limit else "every question"
+        return (f"{self.dataset}, model {self.model}, split {c.split}, {sample} (seed {c.seed}); {tuned}. "
+                "(n) is the number of questions a figure rests on (citations, for citation precision).")
+
+
+def _cell(m: Metric | None) -> str:
+    if m is None:
+        return ""
+    if m.value is None or (isinstance(m.value, float) and math.isnan(m.value)):
+        return f"– ({m.n})"
+    value = f"{m.value:.1f}" if m.unit in ("%", "s") else f"{m.value:.3f}"
+    return f"{value} ({m.n})"
+
+
+def markdown_table(runs: Sequence[RunResult]) -> str:
+    present = [c for c in COLUMNS if any(r.metric(c) for r in runs)]
+    header = ["run", "docs", "chunks", "questions"] + [SHORT.get(c, c) for c in present]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    for r in runs:
+        cells = [r.name, str(r.documents), str(r.chunks), str(len(r.results))] + [_cell(r.metric(c)) for c in present]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
