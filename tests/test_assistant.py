@@ -147,3 +147,25 @@ def test_lexical_index_sees_writes_made_through_another_store_handle(fake_assist
     hits = reader.retriever.lexical("Sapporo snowed", 3)
     assert hits and "Sapporo" in hits[0][0].text
     assert not any("Osaka" in c.text for c, _ in reader.retriever.lexical("Osaka trains", 3))
+
+
+def test_whole_store_reads_are_paged(fake_assistant, docs, monkeypatch):
+    """Chroma refuses to read 32,767+ records at once; reads go in pages (tiny pages here)."""
+    import vjassistant.store as store_module
+
+    a = fake_assistant()
+    a.ingest([docs])
+    paged = 0
+    real_get = a.store._col.get
+
+    def counting_get(*args, **kwargs):
+        nonlocal paged
+        paged += "offset" in kwargs
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "_PAGE", 1)
+    monkeypatch.setattr(a.store._col, "get", counting_get)
+    chunks = a.store.all_chunks()
+    assert len(chunks) == a.store.count() >= 2 and len({c.id for c in chunks}) == len(chunks)
+    assert sum(d["chunks"] for d in a.store.documents()) == len(chunks)
+    assert paged >= 2 * (len(chunks) + 1)

@@ -1,4 +1,5 @@
-"""Smoke run of the generation benchmark with the 135M model, so the script keeps working."""
+"""Smoke runs of the benchmark scripts with tiny arguments (and the 135M model), so they keep working."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,3 +16,30 @@ def test_generation_benchmark_prints_its_table():
     assert out.returncode == 0, out.stderr[-2000:]
     assert "| preset |" in out.stdout and "| smollm2-135m |" in out.stdout
     assert "raw llama.cpp" in out.stdout
+
+
+def run_bench(*args: str, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run([sys.executable, *args], cwd=BENCH, capture_output=True, text=True, timeout=300,
+                         env=os.environ | (env or {}))
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_retrieval_benchmark_prints_its_table():
+    out = run_bench("retrieval.py", "--sizes", "300", "--queries", "5")
+    assert "| chunks | insert s |" in out and "| 300 |" in out
+    assert "Chroma alone p50 ms" in out and "BM25 alone p50 ms" in out
+
+
+def test_ingestion_benchmark_prints_its_table():
+    out = run_bench("ingestion.py", "--paragraphs", "4", "--repeat", "1")
+    assert "| documents | chunks |" in out and "| 9 |" in out
+    assert "embedder alone chunks/s" in out and "peak RSS" in out
+
+
+def test_startup_benchmark_prints_its_table():
+    # A short prompt and answer keep the four generations quick; the machinery timed is the same.
+    out = run_bench("startup.py", "--preset", "smollm2-135m", "--repeat", "1",
+                    env={"VJA_PROMPT_BUDGET": "400", "VJA_MAX_TOKENS": "48"})
+    assert "| preset | run |" in out
+    assert "| smollm2-135m | ours, cold |" in out and "| smollm2-135m | raw llama-cpp-python, cold |" in out

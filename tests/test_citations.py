@@ -87,3 +87,12 @@ def test_stream_filter_hides_everything_after_the_sentinel_and_long_invalid_mark
     assert "".join(f.feed(p) for p in ["NOT_FOUND", ".", " Sorry"]) + f.flush() == ""
     g = StreamFilter({1}, "NOT_FOUND")
     assert "".join(g.feed(p) for p in ["Yes [1, 2, 3", ", 4, 5] done."]) + g.flush() == "Yes [1] done."
+
+
+def test_round_bracket_citations_of_passage_numbers_become_markers():
+    p1 = passage(1, 12, len(DOC))
+    text, cites = resolve("NIC and JETRO signed a cooperation agreement (1).", [p1])
+    assert text == "NIC and JETRO signed a cooperation agreement [1]." and cites and cites[0].marker == 1
+    # a year or a number that is no passage stays as it is
+    text, _ = resolve("JETRO has promoted Japanese FDI in Vietnam since (1993).", [p1])
+    assert "(1993)" in text

@@ -69,7 +69,7 @@ def test_citations_resolve_end_to_end_with_a_scripted_answer(real_assistant):
     assert all(c.verdict == "supported" for c in answer.citations)
     assert answer.uncited == ["Invented claim."]
     assert_citations_resolve(answer)
-    assert scripted.calls and "[1] " in scripted.calls[0][1]["content"]
+    assert scripted.calls and "[1] " in scripted.calls[0][-1]["content"]
 
 
 def test_stream_yields_pieces_then_the_answer(real_assistant):

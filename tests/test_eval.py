@@ -9,7 +9,7 @@ from vjassistant.errors import ConfigError, InputError
 from vjassistant.evaluation import EvalConfig, evaluate, load_eval_set
 from vjassistant.evaluation.datasets import in_split, sample
 from vjassistant.evaluation.metrics import contains_answer, exact_match, normalize_answer, percentile, token_f1
-from vjassistant.evaluation.runner import plan_runs
+from vjassistant.evaluation.runner import CachedEmbedder, plan_runs
 
 from .conftest import ROOT, FakeEmbedder, ScriptedModel
 
@@ -133,7 +133,8 @@ def test_settings_assignments_are_typed_and_checked():
 # --- runs over real Chroma (fake embedder, scripted model) ------------------------------------
 def test_retrieval_only_run_scores_ranks(tmp_path):
     settings = Settings.from_env(store_dir=tmp_path / "unused", min_similarity=0.0)
-    report = evaluate(MINI[:1], config=EvalConfig(retrieval_only=True), settings=settings, embedder=FakeEmbedder())
+    report = evaluate(MINI[:1], config=EvalConfig(retrieval_only=True), settings=settings, embedder=FakeEmbedder(),
+                      cache=False)
     (run,) = report.runs
     assert run.name == "mono en" and run.documents == 6 and len(run.results) == 11
     hit5 = run.metric("hit@5")
@@ -148,7 +149,7 @@ def test_answer_run_scores_answers_citations_and_abstention(tmp_path):
     model = ScriptedModel("The Panthers defense surrendered 308 points [1].")
     settings = Settings.from_env(store_dir=tmp_path / "unused", min_similarity=0.0)
     report = evaluate(MINI[:1], config=EvalConfig(modes=["mono", "abstain"]), settings=settings,
-                      embedder=FakeEmbedder(), chat_model=model)
+                      embedder=FakeEmbedder(), chat_model=model, cache=False)
     mono = report.runs[0]
     first = mono.results[0]
     assert first.id == "56beb4343aeaaa14008c925b" and first.f1 > 0.3 and first.exact_match == 0.0
@@ -160,3 +161,22 @@ def test_answer_run_scores_answers_citations_and_abstention(tmp_path):
     md = report.to_markdown()
     assert "| mono en |" in md and "hit@5" in md and "(n)" in md and "model scripted" in md
     json.dumps(report.to_dict())
+
+
+def test_embedding_cache_survives_between_evaluations(tmp_path):
+    class Counting(FakeEmbedder):
+        calls = 0
+
+        def embed_passages(self, texts):
+            Counting.calls += len(texts)
+            return super().embed_passages(texts)
+
+    first = CachedEmbedder(Counting(), tmp_path / "cache.npz")
+    vectors = first.embed_passages(["a b", "c d", "a b"])
+    assert Counting.calls == 2 and vectors.shape == (3, 64)
+    first.save()
+    second = CachedEmbedder(Counting(), tmp_path / "cache.npz")
+    assert (second.embed_passages(["c d", "a b"]) == vectors[[1, 0]]).all()
+    assert Counting.calls == 2  # nothing embedded again
+    (tmp_path / "cache.npz").write_bytes(b"broken")
+    assert CachedEmbedder(Counting(), tmp_path / "cache.npz").embed_passages(["a b"]).shape == (1, 64)

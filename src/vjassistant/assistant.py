@@ -18,9 +18,10 @@ from .config import Settings
 from .documents import Document, bundled_corpus, iter_files, load_document
 from .embeddings import E5Embedder, Embedder
 from .errors import DocumentError, InputError
+from .focus import focus_passages
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
 from .llm import ChatModel
-from .prompts import NOT_FOUND_SENTINEL, SYSTEM, answer_messages, rewrite_messages, select_passages
+from .prompts import NOT_FOUND_SENTINEL, answer_messages, fixed_messages, rewrite_messages, select_passages
 from .retrieval import Passage, Retriever, best_similarity
 from .store import ChunkStore
 
@@ -37,6 +38,7 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     abstained: bool = False
     reason: str = ""
+    raw_text: str = ""  # the model's own words, before markers were checked (empty if it never ran)
     uncited: list[str] = field(default_factory=list)  # answer sentences no passage supports
     language: str = "en"
     standalone_question: str = ""
@@ -57,6 +59,15 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def embedding_text(title: str, chunk: str) -> str:
+    """What gets embedded for a chunk: its document's title, then the chunk (once if it already
+    starts with it). A chunk from the middle of a report rarely names its subject; with the
+    title the embedding does. Measured on XQuAD (1190 questions, hit@5): Vietnamese questions
+    over English paragraphs 0.887 -> 0.911, English over Vietnamese 0.949 -> 0.943, monolingual
+    unchanged (0.995 / 0.991 -> 0.996 / 0.992). The stored text stays the chunk alone."""
+    return chunk if not title or chunk.startswith(title) else f"{title}\n{chunk}"
 
 
 class Assistant:
@@ -140,7 +151,7 @@ class Assistant:
     def _index(self, doc: Document) -> int:
         s = self.settings
         chunks = chunk_text(doc.id, doc.text, s.chunk_tokens, s.chunk_overlap)
-        vectors = self.embedder.embed_passages([c.text for c in chunks])
+        vectors = self.embedder.embed_passages([embedding_text(doc.title, c.text) for c in chunks])
         self.store.upsert_document(doc, chunks, vectors)
         return len(chunks)
 
@@ -210,7 +221,8 @@ class Assistant:
         model = self.chat_model
         answer.model = model.name
         budget = self._passage_budget(answer.standalone_question)
-        answer.passages = select_passages(candidates, budget, model.count_tokens)
+        focused = focus_passages(answer.standalone_question, candidates, self.embedder, s.passage_tokens)
+        answer.passages = select_passages(focused, budget, model.count_tokens)
         filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
         raw, pieces = [], 0
         messages = answer_messages(answer.standalone_question, answer.passages, language)
@@ -229,7 +241,7 @@ class Assistant:
         gen_time = time.perf_counter() - t0 - answer.timings.get("first_token_s", 0.0)
         answer.timings["tokens"] = pieces
         answer.timings["tokens_per_s"] = (pieces - 1) / gen_time if pieces > 1 and gen_time > 0 else 0.0
-        text = "".join(raw).strip()
+        text = answer.raw_text = "".join(raw).strip()
         if filt.sentinel_seen or text.startswith(NOT_FOUND_SENTINEL) or not text:
             yield from self._abstain(answer, say(NOT_FOUND, language), "the model found no answer in the passages", t0)
             return
@@ -253,7 +265,8 @@ class Assistant:
         s, model = self.settings, self.chat_model
         if not model.n_ctx:
             return s.prompt_budget
-        fixed = model.count_tokens(SYSTEM) + model.count_tokens(question) + 96  # 96: template and framing
+        framing = 24 * (len(fixed_messages()) + 1)  # chat-template tokens around each message, generously
+        fixed = sum(model.count_tokens(m["content"]) for m in fixed_messages()) + model.count_tokens(question) + framing
         return max(0, min(s.prompt_budget, model.n_ctx - s.max_tokens - fixed))
 
     def _relevant(self, passages: list[Passage]) -> bool:

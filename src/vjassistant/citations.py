@@ -50,6 +50,19 @@ class Citation:
         return asdict(self)
 
 
+# "(2)" where "[2]" was meant: small models often cite with round brackets. Only a bracket of
+# passage numbers closing a sentence or a line counts, so "(1971)" or "(see 2)" never do.
+_PAREN_MARKER = re.compile(r"\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)(?=\s*(?:[.!?…]|\n|$))")
+
+
+def square_markers(text: str, valid: set[int]) -> str:
+    """Rewrite round-bracket citations of valid passage numbers as ``[n]`` markers."""
+    def fix(m: re.Match[str]) -> str:
+        numbers = marker_numbers(m.group(1))
+        return f"[{m.group(1)}]" if all(n in valid for n in numbers) else m.group(0)
+    return _PAREN_MARKER.sub(fix, text)
+
+
 def marker_numbers(marker_text: str) -> list[int]:
     return [int(n) for n in re.findall(r"\d+", marker_text)]
 
@@ -140,7 +153,7 @@ def resolve(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]
     Returns the answer text to show and one Citation per (statement, cited passage) pair.
     """
     by_number = {p.number: p for p in passages}
-    text = clean_markers(text, set(by_number))
+    text = clean_markers(square_markers(text, set(by_number)), set(by_number))
     citations: list[Citation] = []
     shown, pos = [], 0
     for st in statements(text):

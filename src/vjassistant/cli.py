@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--withhold", type=float, default=0.2, help="share of articles left out in abstain runs")
     s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="assignments",
                    help="override a setting for this run, e.g. --set top_k=3 (repeatable)")
+    s.add_argument("--no-cache", action="store_true",
+                   help="embed every paragraph again instead of reusing ~/.cache/vjassistant/eval-embeddings")
     s.add_argument("--json", metavar="FILE", help="also write the full report (every question) as JSON")
     s.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
 
@@ -228,7 +230,8 @@ def _eval(args: argparse.Namespace) -> int:
         return 2
     config = EvalConfig(modes=args.mode, limit=args.limit, seed=args.seed, split=args.split,
                         retrieval_only=args.retrieval_only, withhold=args.withhold)
-    report = evaluate(args.datasets, docs=args.docs, config=config, settings=settings, progress=True)
+    report = evaluate(args.datasets, docs=args.docs, config=config, settings=settings, progress=True,
+                      cache=not args.no_cache)
     table = report.to_markdown()
     print(table)
     if args.markdown:

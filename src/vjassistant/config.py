@@ -64,6 +64,9 @@ class Settings:
     min_similarity: float = 0.80
     # Token budget for the passages in the prompt (the rest of n_ctx is for the answer).
     prompt_budget: int = 1400
+    # Each passage is cut to its best window of sentences of at most this many tokens before
+    # it goes into the prompt (0 = whole chunks): every prompt token costs prefill time.
+    passage_tokens: int = 0
     max_question_chars: int = 2000
     history_turns: int = 3
     host: str = "127.0.0.1"

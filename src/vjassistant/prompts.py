@@ -1,8 +1,9 @@
 """Prompts: the grounded-answer prompt with numbered passages under a token budget, and
 the follow-up rewriting prompt.
 
-The system message is fixed text, identical for every question, so a local model's KV
-cache for it is reused between questions; everything that varies goes in the user turn.
+The system message and the worked exchanges after it are fixed text, identical for every
+question, so a local model's KV cache for them is reused between questions; everything that
+varies goes in the last user turn.
 """
 from __future__ import annotations
 
@@ -17,14 +18,43 @@ SYSTEM = (
     "You answer questions using only the numbered passages the user gives you.\n"
     "Rules:\n"
     "1. Use only facts stated in the passages. Never add outside knowledge.\n"
-    "2. End every sentence with the number of the passage it comes from, in square brackets, like [1] or [2].\n"
-    "3. Be brief: one to three sentences.\n"
-    f"4. If the passages do not contain the answer, reply with exactly {NOT_FOUND_SENTINEL} and nothing else.\n"
-    "5. Write the answer in the language the user asks for, even when the passages are in another language."
+    "2. Answer as briefly as possible: usually a few words copied from a passage (a name, number, date or short "
+    "phrase). Write a sentence only when a few words cannot answer.\n"
+    "3. Right after the answer, write the number of the passage it comes from in square brackets, like [2].\n"
+    f"4. If no passage answers the question, reply with exactly {NOT_FOUND_SENTINEL}.\n"
+    "5. Answer in the language of the question, even when the passages are in another language."
 )
+# Short answers: XQuAD (30 English dev questions, qwen2.5-coder-1.5b) gave F1 29 with the
+# earlier "one to three sentences" prompt, whose answers repeated the question around the fact.
+# Rules alone were not enough for the small models (they answered "[1]" alone, cited "(1)",
+# or wrote sentences), so two worked exchanges follow. They sit right after the fixed system
+# message and never change, so with llama.cpp's prompt cache they cost prefill time once, not
+# per question. Their facts are invented and far from any real corpus: an example inside the
+# system message, tried earlier, made the 1.5B model mix its facts into real answers.
+_EXAMPLE_PASSAGES = (
+    "[1] Port Elda lighthouse\nThe lighthouse at Port Elda was built in 1887 by the engineer Maria Okafor. "
+    "Its lamp can be seen from 30 kilometres away.\n\n"
+    "[2] Port Elda market\nThe fish market opens at five in the morning and closes at noon."
+)
+_EXAMPLES = (("Who built the lighthouse at Port Elda?", "Maria Okafor [1]"),
+             ("When does the fish market close?", "at noon [2]"),
+             ("How tall is the lighthouse?", NOT_FOUND_SENTINEL))
 
-# A worked example in the system prompt was tried and dropped: the 1.5B model then mixed the
-# example's facts with the real passages (it answered "May 1" for the 2020 agreement).
+
+def _user_turn(body: str, question: str, language: str) -> str:
+    return (f"Passages:\n\n{body}\n\nQuestion: {question}\n\n"
+            f"Answer in {language_name(language)}: the answer in a few words, then its passage number in square "
+            "brackets.")
+
+
+def fixed_messages() -> list[dict[str, str]]:
+    """The prefix every answer prompt starts with: system rules and the worked exchanges."""
+    messages = [{"role": "system", "content": SYSTEM}]
+    for question, reply in _EXAMPLES:
+        messages += [{"role": "user", "content": _user_turn(_EXAMPLE_PASSAGES, question, "en")},
+                     {"role": "assistant", "content": reply}]
+    return messages
+
 
 REWRITE_SYSTEM = (
     "Rewrite the user's last question as one standalone question that can be understood without "
@@ -55,9 +85,7 @@ def format_passage(p: Passage, number: int) -> str:
 
 def answer_messages(question: str, passages: Sequence[Passage], language: str) -> list[dict[str, str]]:
     body = "\n\n".join(format_passage(p, p.number) for p in passages)
-    user = (f"Passages:\n\n{body}\n\nQuestion: {question}\n\n"
-            f"Answer in {language_name(language)}. End every sentence with the number of its passage, like [1].")
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    return fixed_messages() + [{"role": "user", "content": _user_turn(body, question, language)}]
 
 
 def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[dict[str, str]]:

@@ -77,10 +77,10 @@ class Retriever:
         self.candidates, self.rrf_k = candidates, rrf_k
         self._bm25: Any = None
         self._bm25_chunks: list[StoredChunk] = []
-        self._bm25_key: tuple[int, int] | None = None
+        self._bm25_key: int | None = None
 
     def _lexical_index(self) -> tuple[Any, list[StoredChunk]]:
-        key = (self.store.revision, self.store.count())
+        key = self.store.revision  # every write through ChunkStore bumps it, in any process
         if key != self._bm25_key:
             import bm25s
 

@@ -21,6 +21,7 @@ from .documents import Document
 from .errors import StoreError
 
 SCHEMA_VERSION = 1
+_PAGE = 10_000  # records per get() when reading a whole collection
 _DOC_FIELDS = ("doc_id", "source", "filename", "title", "date", "language", "content_hash")
 
 
@@ -124,25 +125,38 @@ class ChunkStore:
     def count(self) -> int:
         return int(self._col.count())
 
+    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+        """Every record, read in pages: Chroma (1.5.9) refuses a get() of 32,767 records or more
+        with metadata at once ("too many SQL variables"), so big stores must be paged."""
+        out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
+        offset = 0
+        while True:
+            page = self._col.get(include=include, limit=_PAGE, offset=offset)  # type: ignore[arg-type]
+            for key in out:
+                out[key] += page[key] or []  # type: ignore[literal-required]
+            offset += len(page["ids"])
+            if len(page["ids"]) < _PAGE:
+                return out
+
     def documents(self) -> list[dict[str, Any]]:
         """One row per document: its fields plus the number of chunks."""
         rows: dict[str, dict[str, Any]] = {}
-        for meta in self._col.get(include=["metadatas"])["metadatas"] or []:
+        for meta in self._get_all(["metadatas"])["metadatas"]:
             row = rows.setdefault(str(meta["doc_id"]), {k: meta.get(k, "") for k in _DOC_FIELDS} | {"chunks": 0})
             row["chunks"] += 1
         return sorted(rows.values(), key=lambda r: (r["filename"], r["doc_id"]))
 
     def all_chunks(self) -> list[StoredChunk]:
-        got = self._col.get(include=["documents", "metadatas"])
+        got = self._get_all(["documents", "metadatas"])
         return _stored(got["ids"], got["documents"], got["metadatas"])
 
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[StoredChunk, float]]:
-        """The ``n`` nearest chunks with their cosine similarity (1 - cosine distance)."""
-        total = self.count()
-        if total == 0:
-            return []
+        """The ``n`` nearest chunks with their cosine similarity (1 - cosine distance).
+
+        No count() first: Chroma returns what there is when ``n`` exceeds the collection, and
+        counting costs ~6 ms per query at 100k chunks (benchmarks/retrieval.py)."""
         got = self._col.query(query_embeddings=[embedding.astype(np.float32).tolist()],
-                              n_results=min(n, total), include=["documents", "metadatas", "distances"])
+                              n_results=n, include=["documents", "metadatas", "distances"])
         chunks = _stored(got["ids"][0], got["documents"][0], got["metadatas"][0])
         return [(c, 1.0 - float(d)) for c, d in zip(chunks, got["distances"][0])]
 

