@@ -16,7 +16,7 @@ export ANONYMIZED_TELEMETRY := False
 help:
 	@echo "make run    - install, pull $(MODEL), ingest the bundled corpus, open http://127.0.0.1:7860"
 	@echo "make test   - install, pull $(TEST_MODEL), run every test"
-	@echo "make bench  - time every installed preset and refresh the README table"
+	@echo "make bench  - run every benchmark and evaluation, refresh the README tables (~2 hours)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +46,12 @@ test: install browser
 	$(BIN)/vjassistant models pull $(TEST_MODEL)
 	$(BIN)/python -m pytest
 
+# Every benchmark and evaluation table in the README, regenerated (about two hours on 2 cores).
 bench: install
-	$(BIN)/vjassistant models pull $(TEST_MODEL)
-	cd benchmarks && ../$(BIN)/python generation.py --update-readme
+	for m in $(TEST_MODEL) qwen2.5-coder-0.5b $(MODEL); do $(BIN)/vjassistant models pull $$m || exit 1; done
+	cd benchmarks && for s in quality generation prompt_cost retrieval ingestion; do \
+	  ../$(BIN)/python $$s.py --update-readme || exit 1; done
+	cd benchmarks && ../$(BIN)/python startup.py --preset $(MODEL) --update-readme
 
 clean-store:
 	rm -rf vectorstore/*

@@ -62,13 +62,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=30, help="questions (seeded sample of the dev split)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--presets", default="", help="comma-separated; default: every installed preset")
+    ap.add_argument("--presets", default="", help="comma-separated; default: every installed preset; 'none'")
     ap.add_argument("--variants", default=VARIANTS, help="settings variants, ';' between, ',' within")
     ap.add_argument("--model", default=DEFAULT_MODEL, help="preset for the settings table")
     ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
     base = Settings.from_env()
-    names = [n for n in (args.presets.split(",") if args.presets else PRESETS)
+    names = [n for n in (args.presets.split(",") if args.presets else PRESETS) if n != "none"
              if (base.models_dir / PRESETS[n].filename).is_file()]
     evalset = load_eval_set(["xquad-en"])
     (plan,) = plan_runs(evalset, EvalConfig(modes=["mono"], split="dev", limit=args.limit, seed=args.seed))

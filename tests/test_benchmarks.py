@@ -43,3 +43,17 @@ def test_startup_benchmark_prints_its_table():
                     env={"VJA_PROMPT_BUDGET": "400", "VJA_MAX_TOKENS": "48"})
     assert "| preset | run |" in out
     assert "| smollm2-135m | ours, cold |" in out and "| smollm2-135m | raw llama-cpp-python, cold |" in out
+
+
+def test_prompt_cost_benchmark_prints_its_tables():
+    out = run_bench("prompt_cost.py", "--limit", "2", "--presets", "smollm2-135m", "--model", "smollm2-135m",
+                    "--variants", "top_k=2,passage_tokens=60")
+    assert "| preset | prompt tokens p50 |" in out and "| smollm2-135m |" in out
+    assert "| setting | gold in prompt |" in out and "| top_k=2, passage_tokens=60 |" in out
+
+
+def test_quality_benchmark_prints_its_tables():
+    mini = ",".join(str(BENCH.parent / "tests" / "data" / f"xquad-mini.{lang}.json") for lang in ("en", "vi"))
+    out = run_bench("quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit", "2", "--split", "all")
+    assert "| mono en |" in out and "| cross vi→en |" in out and "(retrieval only)" in out
+    assert "**smollm2-135m**" in out and "| abstain vi |" in out

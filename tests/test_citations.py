@@ -96,3 +96,9 @@ def test_round_bracket_citations_of_passage_numbers_become_markers():
     # a year or a number that is no passage stays as it is
     text, _ = resolve("JETRO has promoted Japanese FDI in Vietnam since (1993).", [p1])
     assert "(1993)" in text
+
+
+def test_an_answer_without_content_words_is_supported_only_where_it_is_written():
+    assert support("Q", "The prime field of F is Q, the rational numbers.") == 1.0
+    assert support("Q", "The prime field is the rationals.") == 0.0
+    assert support("It is.", "Nothing like that here.") == 0.0

@@ -22,7 +22,7 @@ from .focus import focus_passages
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
 from .llm import ChatModel
 from .prompts import NOT_FOUND_SENTINEL, answer_messages, fixed_messages, rewrite_messages, select_passages
-from .retrieval import Passage, Retriever, best_similarity
+from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
 
 History = Sequence[tuple[str, str]]
@@ -66,8 +66,11 @@ def embedding_text(title: str, chunk: str) -> str:
     starts with it). A chunk from the middle of a report rarely names its subject; with the
     title the embedding does. Measured on XQuAD (1190 questions, hit@5): Vietnamese questions
     over English paragraphs 0.887 -> 0.911, English over Vietnamese 0.949 -> 0.943, monolingual
-    unchanged (0.995 / 0.991 -> 0.996 / 0.992). The stored text stays the chunk alone."""
-    return chunk if not title or chunk.startswith(title) else f"{title}\n{chunk}"
+    unchanged (0.995 / 0.991 -> 0.996 / 0.992). The stored text stays the chunk alone. A chunk
+    that already holds the title (often the first: titles are taken from the first line, maybe
+    cut short with "…") is embedded as it is: the repeat only blurred it."""
+    core = title.rstrip("…").strip()
+    return chunk if not core or core in chunk else f"{title}\n{chunk}"
 
 
 class Assistant:
@@ -108,6 +111,11 @@ class Assistant:
             self._retriever = Retriever(self.store, self.embedder, candidates=self.settings.candidates,
                                         rrf_k=self.settings.rrf_k)
         return self._retriever
+
+    @property
+    def relevance(self) -> RelevanceRule:
+        s = self.settings
+        return RelevanceRule(s.min_similarity, s.min_margin, s.min_similarity_cross)
 
     @property
     def chat_model(self) -> ChatModel:
@@ -212,11 +220,10 @@ class Assistant:
         s = self.settings
         candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document)
         answer.timings["retrieve_s"] = time.perf_counter() - t0
-        if not self._relevant(candidates):  # decided before the model is even loaded
+        relevant, why = self.relevance.judge(candidates, language)
+        if not relevant:  # decided before the model is even loaded
             answer.passages = candidates
-            yield from self._abstain(answer, say(NOT_FOUND, language),
-                                     f"no passage is relevant enough (best similarity "
-                                     f"{best_similarity(candidates):.3f} < {s.min_similarity})", t0)
+            yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
             return
         model = self.chat_model
         answer.model = model.name
@@ -268,14 +275,6 @@ class Assistant:
         framing = 24 * (len(fixed_messages()) + 1)  # chat-template tokens around each message, generously
         fixed = sum(model.count_tokens(m["content"]) for m in fixed_messages()) + model.count_tokens(question) + framing
         return max(0, min(s.prompt_budget, model.n_ctx - s.max_tokens - fixed))
-
-    def _relevant(self, passages: list[Passage]) -> bool:
-        """Retrieval-score gate: a close dense match, or a passage holding most question words."""
-        if not passages:
-            return False
-        if best_similarity(passages) >= self.settings.min_similarity:
-            return True
-        return max(p.term_coverage for p in passages) >= 0.6
 
     def _standalone(self, question: str, history: History) -> str:
         """Rewrite a follow-up into a standalone question; fall back to joining it with the last one."""

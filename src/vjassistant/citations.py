@@ -8,6 +8,7 @@ there), so small models that forget brackets still produce checkable answers.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -118,8 +119,10 @@ def support(statement: str, passage_text: str) -> float:
     its names found there; 0 if a number differs. Names matter because generic words
     ("prime minister", "cooperation") match many passages while only one holds the name."""
     words = set(lexical_tokens(statement))
-    if not words:
-        return 0.0
+    if not words:  # an answer of stopwords or one letter ("Q", "It is."): it must stand in the passage as written
+        said = " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", statement).casefold()))
+        text = " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", passage_text).casefold()))
+        return 1.0 if said and f" {said} " in f" {text} " else 0.0
     found = set(lexical_tokens(passage_text))
     numbers = {n for n in _NUMBER.findall(statement)}
     if numbers and not numbers <= set(_NUMBER.findall(passage_text)):

@@ -53,6 +53,9 @@ class Passage:
     text: str
     score: float = 0.0                     # fused RRF score (higher is better)
     dense_similarity: float | None = None  # cosine similarity, None if not in dense top-n
+    # similarity above the background: the last (``candidates``-th) dense result's similarity;
+    # None when the store holds fewer chunks than that, so there is no background to compare
+    dense_margin: float | None = None
     lexical_score: float | None = None     # BM25 score, None if not in lexical top-n
     term_coverage: float = 0.0             # share of the question's content words found here
     number: int = 0                        # its [n] in the prompt, set when the prompt is built
@@ -113,9 +116,11 @@ class Retriever:
         dense = self.dense(query, self.candidates)
         lexical = self.lexical(query, self.candidates)
         fused: dict[str, Passage] = {}
+        background = dense[-1][1] if len(dense) >= self.candidates else None
         for rank, (chunk, sim) in enumerate(dense):
             p = fused.setdefault(chunk.id, Passage.from_stored(chunk))
             p.dense_similarity = sim
+            p.dense_margin = None if background is None else sim - background
             p.score += 1.0 / (self.rrf_k + rank + 1)
         for rank, (chunk, bm) in enumerate(lexical):
             p = fused.setdefault(chunk.id, Passage.from_stored(chunk))
@@ -140,3 +145,40 @@ class Retriever:
 def best_similarity(passages: list[Passage]) -> float:
     sims = [p.dense_similarity for p in passages if p.dense_similarity is not None]
     return float(np.max(sims)) if sims else 0.0
+
+
+@dataclass(frozen=True)
+class RelevanceRule:
+    """When retrieved passages are close enough to a question to be worth asking the model.
+
+    A passage qualifies when it holds ``min_coverage`` of the question's content words, or by
+    dense similarity: in the question's language at least ``min_similarity`` and ``min_margin``
+    above the background; in another language at least ``min_similarity_cross`` (cross-lingual
+    similarities run lower: e5-small puts most answerable cross-lingual pairs under 0.80).
+    """
+
+    min_similarity: float
+    min_margin: float
+    min_similarity_cross: float
+    min_coverage: float = 0.6
+
+    def judge(self, passages: list[Passage], language: str) -> tuple[bool, str]:
+        """(relevant, why): ``why`` names the closest passage's figures when none qualifies."""
+        for p in passages:
+            if p.term_coverage >= self.min_coverage:
+                return True, f"a passage holds {p.term_coverage:.0%} of the question's words"
+            if p.dense_similarity is None:
+                continue
+            if p.language and p.language != language:
+                if p.dense_similarity >= self.min_similarity_cross:
+                    return True, f"similarity {p.dense_similarity:.3f} across languages"
+            elif p.dense_similarity >= self.min_similarity and (p.dense_margin is None
+                                                                 or p.dense_margin >= self.min_margin):
+                return True, f"similarity {p.dense_similarity:.3f}"
+        best = max(passages, key=lambda p: p.dense_similarity or 0.0, default=None)
+        if best is None or best.dense_similarity is None:
+            return False, "no passage was retrieved"
+        margin = "" if best.dense_margin is None else f", {best.dense_margin:.3f} above the background"
+        return False, (f"no passage is relevant enough (closest: similarity {best.dense_similarity:.3f}{margin}; "
+                       f"needed {self.min_similarity} and {self.min_margin} above in the same language, "
+                       f"{self.min_similarity_cross} across languages)")
