@@ -96,8 +96,8 @@ def main() -> None:
     out += (f"\n\nMedians over {args.questions} bundled-corpus questions × {args.repeat} runs, KV cache cleared "
             "before each run. TTFT (ours) includes retrieval (query embedding, Chroma, BM25); raw llama.cpp "
             "gets the identical messages on the same loaded model. 'Warm prefix' is normal use: questions asked one "
-            "after another without clearing the cache, so the fixed system prompt is not read again. Abstained runs "
-            "stop before generation.")
+            "after another without clearing the cache, so the fixed prefix (system rules and worked exchanges) is not "
+            "read again. Abstained runs stop before generation. Target: TTFT ratio <= 1.05.")
     print(out)
     if args.update_readme:
         update_readme("generation", out)

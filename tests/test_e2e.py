@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from vjassistant import Answer, Assistant
+from vjassistant.chunking import sentence_spans
 from vjassistant.documents import load_document
 
 from .conftest import ScriptedModel
@@ -57,11 +58,15 @@ def test_citations_resolve_end_to_end_with_a_scripted_answer(real_assistant):
     """Real embedder, real Chroma, real retrieval and prompt budget; only the model's words are
     fixed (the 135M model may abstain), so marker -> passage -> document offsets always runs."""
     question = CASES[0][0]
-    top = real_assistant.retrieve(question, k=1)[0]
-    sentence = next(s for s in top.text.split(". ") if "JETRO" in s).strip().rstrip(".")
-    scripted = ScriptedModel(f"{sentence} [1]. Invented claim [9].")
-    a = Assistant(real_assistant.settings, embedder=real_assistant.embedder, store=real_assistant.store,
-                  chat_model=scripted)
+
+    def scripted_assistant(reply: str) -> Assistant:
+        return Assistant(real_assistant.settings, embedder=real_assistant.embedder, store=real_assistant.store,
+                         chat_model=ScriptedModel(reply))
+    # The passages exactly as the model gets them (focused to their best sentences), from a silent model.
+    shown = scripted_assistant("").ask(question).passages[0]
+    s, e = next((s, e) for s, e in sentence_spans(shown.text) if len(shown.text[s:e].split()) >= 8)
+    a = scripted_assistant(f"{shown.text[s:e].rstrip('.')} [1]. Invented claim [9].")
+    scripted = a.chat_model
     answer = a.ask(question)
     assert not answer.abstained, answer.reason
     assert "[9]" not in answer.text
