@@ -21,6 +21,7 @@ from vjassistant.evaluation import EvalConfig, evaluate
 from vjassistant.evaluation.report import markdown_table
 from vjassistant.models import PRESETS
 
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", default="xquad-en,xquad-vi", help="comma-separated SQuAD files (parallel)")

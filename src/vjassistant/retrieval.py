@@ -12,8 +12,6 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from .embeddings import Embedder
 from .store import ChunkStore, StoredChunk
 
@@ -140,11 +138,6 @@ class Retriever:
                     capped.append(p)
             ranked = capped
         return ranked[:k]
-
-
-def best_similarity(passages: list[Passage]) -> float:
-    sims = [p.dense_similarity for p in passages if p.dense_similarity is not None]
-    return float(np.max(sims)) if sims else 0.0
 
 
 @dataclass(frozen=True)
