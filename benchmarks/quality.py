@@ -4,6 +4,8 @@
 2. Answers, per installed preset: the same seeded sample of the test split (the articles the
    defaults were not tuned on) in every mode: mono, cross-lingual, mixed store, and abstention
    (a fifth of the articles left out of the store; their questions must be declined).
+3. Presets side by side: the figures that decide the default preset, pooled from tables 2
+   (each cell weighted by the questions, or citations, behind it).
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
 
@@ -17,7 +19,8 @@ import time
 from common import update_readme
 
 from vjassistant.config import Settings
-from vjassistant.evaluation import EvalConfig, evaluate
+from vjassistant.evaluation import EvalConfig, EvalReport, evaluate
+from vjassistant.evaluation.metrics import Metric
 from vjassistant.evaluation.report import markdown_table
 from vjassistant.models import PRESETS
 
@@ -42,16 +45,56 @@ def main() -> None:
         print(out, flush=True)
         if args.update_readme:
             update_readme("quality-retrieval", out)
-    sections = []
+    sections, reports = [], {}
     for name in names:
         t0 = time.perf_counter()
         config = EvalConfig(limit=args.limit, seed=args.seed, split=args.split)
-        report = evaluate(sets, config=config, settings=settings.replace(model=name))
+        report = reports[name] = evaluate(sets, config=config, settings=settings.replace(model=name))
         sections.append(f"**{name}**\n\n{markdown_table(report.runs)}\n\n{report.caption()} "
                         f"Run took {time.perf_counter() - t0:.0f} s.")
         print(sections[-1], flush=True)
     if args.update_readme and sections:
         update_readme("quality-answers", "\n\n".join(sections))
+    if reports:
+        summary = preset_table(reports)
+        print(summary, flush=True)
+        if args.update_readme:
+            update_readme("quality-presets", summary)
+
+
+# (column, metric, runs pooled): runs are matched by the start of their name.
+SUMMARY = (("F1 mono en", "F1", ("mono en",)), ("F1 mono vi", "F1", ("mono vi",)),
+           ("F1 cross", "F1", ("cross",)), ("F1 mixed", "F1", ("mixed",)),
+           ("answered", "answered (answerable)", ("mono", "cross", "mixed")),
+           ("citation precision", "citation precision", ("mono", "cross", "mixed", "abstain")),
+           ("abstention recall", "abstention recall", ("abstain",)),
+           ("abstention precision", "abstention precision", ("abstain",)),
+           ("TTFT p50 s, mono en", "TTFT p50", ("mono en",)))
+
+
+def pooled(report: EvalReport, metric: str, prefixes: tuple[str, ...]) -> Metric | None:
+    """One metric over several runs: their values weighted by the n each rests on."""
+    parts = [m for r in report.runs if r.name.startswith(prefixes)
+             for m in [r.metric(metric)] if m is not None and m.value is not None and m.n]
+    if not parts:
+        return None
+    n = sum(m.n for m in parts)
+    return Metric(metric, sum(m.value * m.n for m in parts) / n, n, parts[0].unit)  # type: ignore[operator]
+
+
+def preset_table(reports: dict[str, EvalReport]) -> str:
+    lines = ["| preset | " + " | ".join(c for c, _, _ in SUMMARY) + " |", "| --- |" + " --- |" * len(SUMMARY)]
+    for name, report in reports.items():
+        cells = []
+        for _, metric, prefixes in SUMMARY:
+            m = pooled(report, metric, prefixes)
+            cells.append("" if m is None else
+                         (f"{m.value:.1f}" if m.unit in ("%", "s") else f"{m.value:.2f}") + f" ({m.n})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    first = next(iter(reports.values()))
+    return ("\n".join(lines) + f"\n\nPooled from the tables under [Evaluation](#evaluation) ({first.config.split} "
+            f"split, {first.config.limit or 'every'} questions per run, seed {first.config.seed}); (n) is the "
+            "number of questions (citations, for citation precision) behind each figure.")
 
 
 if __name__ == "__main__":

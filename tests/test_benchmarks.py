@@ -57,3 +57,5 @@ def test_quality_benchmark_prints_its_tables():
     out = run_bench("quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit", "2", "--split", "all")
     assert "| mono en |" in out and "| cross vi→en |" in out and "(retrieval only)" in out
     assert "**smollm2-135m**" in out and "| abstain vi |" in out
+    summary = out[out.index("| preset | F1 mono en |"):]
+    assert "| smollm2-135m |" in summary and "abstention recall" in summary
