@@ -4,8 +4,8 @@
 2. Answers, per installed preset: the same seeded sample of the test split (the articles the
    defaults were not tuned on) in every mode: mono, cross-lingual, mixed store, and abstention
    (a fifth of the articles left out of the store; their questions must be declined).
-3. Presets side by side: the figures that decide the default preset, pooled from tables 2
-   (each cell weighted by the questions, or citations, behind it).
+3. Presets side by side: the figures that decide the default preset, pooled from the runs of
+   table 2 (each cell weighted by the questions, or citations, behind it).
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
 
