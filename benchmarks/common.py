@@ -1,10 +1,12 @@
-"""Helpers shared by the benchmark scripts: medians, markdown tables, README sections."""
+"""Helpers shared by the benchmark scripts: presets, medians, markdown tables, README sections."""
 from __future__ import annotations
 
 import re
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
+
+from vjassistant.models import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -15,6 +17,16 @@ QUESTIONS = [
     "JETRO được thành lập năm nào?",
     "What did Kishida say about cooperation possibilities between Japan and Vietnam?",
 ]
+
+
+def installed_presets(names: str, models_dir: Path) -> list[str]:
+    """A --presets value (comma-separated; empty: every preset; 'none': none) -> those whose
+    model file is in ``models_dir``, in preset order."""
+    wanted = [n for n in names.split(",") if n and n != "none"] if names else list(PRESETS)
+    unknown = [n for n in wanted if n not in PRESETS]
+    if unknown:
+        raise SystemExit(f"unknown preset {', '.join(unknown)}: choose from {', '.join(PRESETS)}")
+    return [n for n in wanted if (models_dir / PRESETS[n].filename).is_file()]
 
 
 def median(xs: Sequence[float]) -> float:
@@ -36,3 +48,10 @@ def update_readme(section: str, body: str) -> None:
     if not pattern.search(text):
         raise SystemExit(f"README.md has no <!-- bench:{section} --> markers")
     README.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text), encoding="utf-8")
+
+
+def publish(section: str, body: str, update: bool) -> None:
+    """Print a benchmark's table and, with ``update``, write it into its README section."""
+    print(body, flush=True)
+    if update:
+        update_readme(section, body)

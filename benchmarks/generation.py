@@ -15,13 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import QUESTIONS, median, table, update_readme
+from common import QUESTIONS, installed_presets, median, publish, table
 
 from vjassistant import Answer, Assistant
 from vjassistant.config import Settings
 from vjassistant.embeddings import E5Embedder
 from vjassistant.language import detect_language
-from vjassistant.models import PRESETS
 from vjassistant.prompts import answer_messages
 
 
@@ -82,8 +81,7 @@ def main() -> None:
     ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
     settings = Settings.from_env()
-    names = [n for n in (args.presets.split(",") if args.presets else PRESETS)
-             if (settings.models_dir / PRESETS[n].filename).is_file()]
+    names = installed_presets(args.presets, settings.models_dir)
     embedder = E5Embedder()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,9 +96,7 @@ def main() -> None:
             "gets the identical messages on the same loaded model. 'Warm prefix' is normal use: questions asked one "
             "after another without clearing the cache, so the fixed prefix (system rules and worked exchanges) is not "
             "read again. Abstained runs stop before generation. Target: TTFT ratio <= 1.05.")
-    print(out)
-    if args.update_readme:
-        update_readme("generation", out)
+    publish("generation", out, args.update_readme)
 
 
 if __name__ == "__main__":

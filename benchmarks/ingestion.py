@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, median, table, update_readme
+from common import ROOT, median, publish, table
 
 XQUAD = [ROOT / "datasets" / "xquad" / f"xquad.{lang}.json" for lang in ("en", "vi")]
 
@@ -120,9 +120,7 @@ def main() -> None:
             "per document as ingest makes. Every run is a fresh Python process, one at a time; timing starts after "
             "the embedder is loaded (and the store opened). Peak RSS is the child's own ru_maxrss (RUSAGE_SELF) "
             "read as it finishes, so it includes the interpreter, imports and the embedder.")
-    print(out)
-    if args.update_readme:
-        update_readme("ingestion", out)
+    publish("ingestion", out, args.update_readme)
 
 
 if __name__ == "__main__":

@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import median, table, update_readme
+from common import installed_presets, median, publish, table
 
 from vjassistant.config import DEFAULT_MODEL, Settings, parse_assignments
 from vjassistant.evaluation import EvalConfig, load_eval_set
 from vjassistant.evaluation.runner import Evaluator, QuestionResult, plan_runs, summarize
-from vjassistant.models import PRESETS
 from vjassistant.prompts import fixed_messages
 
 VARIANTS = ("top_k=4,passage_tokens=0;top_k=4,passage_tokens=120;top_k=3,passage_tokens=120;"
@@ -68,8 +67,7 @@ def main() -> None:
     ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
     base = Settings.from_env()
-    names = [n for n in (args.presets.split(",") if args.presets else PRESETS) if n != "none"
-             if (base.models_dir / PRESETS[n].filename).is_file()]
+    names = installed_presets(args.presets, base.models_dir)
     evalset = load_eval_set(["xquad-en"])
     (plan,) = plan_runs(evalset, EvalConfig(modes=["mono"], split="dev", limit=args.limit, seed=args.seed))
     preset_rows, variant_rows = [], []
@@ -99,9 +97,7 @@ def main() -> None:
     out += (f"\n\n{args.model}, the same {n} questions, warm. The first row is the retrieval setting before passages "
             f"were focused (whole chunks, 4 passages). (n) = questions (citations for cit. P) a figure rests on. "
             f"Run took {time.perf_counter() - t0:.0f} s.")
-    print(out)
-    if args.update_readme:
-        update_readme("prompt-cost", out)
+    publish("prompt-cost", out, args.update_readme)
 
 
 if __name__ == "__main__":

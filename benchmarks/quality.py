@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import update_readme
+from common import installed_presets, publish, table, update_readme
 
 from vjassistant.config import Settings
 from vjassistant.evaluation import EvalConfig, EvalReport, evaluate
 from vjassistant.evaluation.metrics import Metric
 from vjassistant.evaluation.report import markdown_table
-from vjassistant.models import PRESETS
 
 
 def main() -> None:
@@ -36,15 +35,12 @@ def main() -> None:
     ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
     settings, sets = Settings.from_env(), args.sets.split(",")
-    names = [n for n in (args.presets.split(",") if args.presets else PRESETS)
-             if n != "none" and (settings.models_dir / PRESETS[n].filename).is_file()]
+    names = installed_presets(args.presets, settings.models_dir)
     if not args.skip_retrieval:
         t0 = time.perf_counter()
         report = evaluate(sets, config=EvalConfig(retrieval_only=True), settings=settings)
         out = report.to_markdown() + f" Run took {time.perf_counter() - t0:.0f} s."
-        print(out, flush=True)
-        if args.update_readme:
-            update_readme("quality-retrieval", out)
+        publish("quality-retrieval", out, args.update_readme)
     sections, reports = [], {}
     for name in names:
         t0 = time.perf_counter()
@@ -56,10 +52,7 @@ def main() -> None:
     if args.update_readme and sections:
         update_readme("quality-answers", "\n\n".join(sections))
     if reports:
-        summary = preset_table(reports)
-        print(summary, flush=True)
-        if args.update_readme:
-            update_readme("quality-presets", summary)
+        publish("quality-presets", preset_table(reports), args.update_readme)
 
 
 # (column, metric, runs pooled): runs are matched by the start of their name.
@@ -82,19 +75,18 @@ def pooled(report: EvalReport, metric: str, prefixes: tuple[str, ...]) -> Metric
     return Metric(metric, sum(m.value * m.n for m in parts) / n, n, parts[0].unit)  # type: ignore[operator]
 
 
+def _cell(m: Metric | None) -> str:
+    return "" if m is None else (f"{m.value:.1f}" if m.unit in ("%", "s") else f"{m.value:.2f}") + f" ({m.n})"
+
+
 def preset_table(reports: dict[str, EvalReport]) -> str:
-    lines = ["| preset | " + " | ".join(c for c, _, _ in SUMMARY) + " |", "| --- |" + " --- |" * len(SUMMARY)]
-    for name, report in reports.items():
-        cells = []
-        for _, metric, prefixes in SUMMARY:
-            m = pooled(report, metric, prefixes)
-            cells.append("" if m is None else
-                         (f"{m.value:.1f}" if m.unit in ("%", "s") else f"{m.value:.2f}") + f" ({m.n})")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    rows = [[name] + [_cell(pooled(report, metric, prefixes)) for _, metric, prefixes in SUMMARY]
+            for name, report in reports.items()]
     first = next(iter(reports.values()))
-    return ("\n".join(lines) + f"\n\nPooled from the tables under [Evaluation](#evaluation) ({first.config.split} "
-            f"split, {first.config.limit or 'every'} questions per run, seed {first.config.seed}); (n) is the "
-            "number of questions (citations, for citation precision) behind each figure.")
+    return (table(["preset"] + [c for c, _, _ in SUMMARY], rows)
+            + f"\n\nPooled from the tables under [Evaluation](#evaluation) ({first.config.split} split, "
+            f"{first.config.limit or 'every'} questions per run, seed {first.config.seed}); "
+            "(n) is the number of questions (citations, for citation precision) behind each figure.")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, median, table, update_readme
+from common import ROOT, median, publish, table
 
 from vjassistant import Assistant, Settings
 from vjassistant.chunking import Chunk
@@ -159,9 +159,7 @@ def main() -> None:
             "retriever's own index. The first query, which reads every chunk back and builds the BM25 index, is "
             "timed apart. The last column is the store metadata read (has the store changed since the BM25 index was "
             "built?) that retrieve() makes on every call besides the searches.")
-    print(out)
-    if args.update_readme:
-        update_readme("retrieval", out)
+    publish("retrieval", out, args.update_readme)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import QUESTIONS, median, table, update_readme
+from common import QUESTIONS, median, publish, table
 
 Timings = dict[str, float]
 
@@ -178,9 +178,7 @@ def main() -> None:
             f"and 'answer' count from the start of Assistant.ask (BM25 index build, query embedding, retrieval, "
             f"prompt, generation, citation checks) or of create_chat_completion; the raw baseline gets the identical "
             f"messages. Question: {QUESTIONS[0]!r}, bundled corpus pre-ingested into a temp store before timing.")
-    print(out)
-    if args.update_readme:
-        update_readme("startup", out)
+    publish("startup", out, args.update_readme)
 
 
 if __name__ == "__main__":

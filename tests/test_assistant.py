@@ -169,3 +169,14 @@ def test_whole_store_reads_are_paged(fake_assistant, docs, monkeypatch):
     assert len(chunks) == a.store.count() >= 2 and len({c.id for c in chunks}) == len(chunks)
     assert sum(d["chunks"] for d in a.store.documents()) == len(chunks)
     assert paged >= 2 * (len(chunks) + 1)
+
+
+def test_question_is_embedded_once_for_retrieval_and_focus(fake_assistant, docs, monkeypatch):
+    a = fake_assistant("NIC and JETRO signed a cooperation agreement in Hanoi [1].", passage_tokens=8)
+    a.ingest([docs])
+    queries: list[str] = []
+    embed_query = a.embedder.embed_query
+    monkeypatch.setattr(a.embedder, "embed_query", lambda text: queries.append(text) or embed_query(text))
+    answer = a.ask("When did NIC and JETRO sign the cooperation agreement?")
+    assert not answer.abstained and answer.passages
+    assert queries == ["When did NIC and JETRO sign the cooperation agreement?"]

@@ -219,7 +219,8 @@ class Assistant:
             answer.standalone_question = self._standalone(question, history)
             answer.timings["rewrite_s"] = time.perf_counter() - t0
         s = self.settings
-        candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document)
+        query_vector = self.embedder.embed_query(answer.standalone_question)  # for retrieval and focus
+        candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document, query_vector)
         answer.timings["retrieve_s"] = time.perf_counter() - t0
         relevant, why = self.relevance.judge(candidates, language)
         if not relevant:  # decided before the model is even loaded
@@ -229,7 +230,7 @@ class Assistant:
         model = self.chat_model
         answer.model = model.name
         budget = self._passage_budget(answer.standalone_question)
-        focused = focus_passages(answer.standalone_question, candidates, self.embedder, s.passage_tokens)
+        focused = focus_passages(answer.standalone_question, candidates, self.embedder, s.passage_tokens, query_vector)
         answer.passages = select_passages(focused, budget, model.count_tokens)
         filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
         raw, pieces = [], 0

@@ -24,8 +24,11 @@ from .retrieval import Passage, lexical_tokens
 LEXICAL_WEIGHT = 0.5  # a sentence holding every question word gains as much as a +0.5 cosine
 
 
-def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedder, max_tokens: int) -> list[Passage]:
-    """Passages longer than ``max_tokens`` cut to their best window of sentences; others unchanged."""
+def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedder, max_tokens: int,
+                   query_vector: np.ndarray | None = None) -> list[Passage]:
+    """Passages longer than ``max_tokens`` cut to their best window of sentences; others unchanged.
+
+    ``query_vector``: the question's embedding if the caller already has it (retrieval did)."""
     if max_tokens <= 0:
         return list(passages)
     plans = []  # (passage, sentence spans, token counts) for the passages that need cutting
@@ -37,7 +40,7 @@ def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedde
     sentences = [p.text[s:e] for p, spans, _ in plans for s, e in spans]
     if not sentences:
         return list(passages)
-    query = embedder.embed_query(question)
+    query = embedder.embed_query(question) if query_vector is None else query_vector
     similarity = embedder.embed_passages(sentences) @ query
     q_terms = set(lexical_tokens(question))
     out, i = [], 0

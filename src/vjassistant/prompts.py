@@ -27,9 +27,9 @@ SYSTEM = (
 # Short answers: XQuAD (30 English dev questions, qwen2.5-coder-1.5b) gave F1 29 with the
 # earlier "one to three sentences" prompt, whose answers repeated the question around the fact.
 # Rules alone were not enough for the small models (they answered "[1]" alone, cited "(1)",
-# or wrote sentences), so three worked exchanges follow (two answers, one NOT_FOUND). They sit right after the fixed system
-# message and never change, so with llama.cpp's prompt cache they cost prefill time once, not
-# per question. Their facts are invented and far from any real corpus: an example inside the
+# or wrote sentences), so three worked exchanges follow (two answers, one NOT_FOUND). They sit
+# right after the fixed system message and never change, so with llama.cpp's prompt cache they
+# cost prefill time once, not per question. Their facts are invented and far from any real corpus: an example inside the
 # system message, tried earlier, made the 1.5B model mix its facts into real answers.
 _EXAMPLE_PASSAGES = (
     "[1] Port Elda lighthouse\nThe lighthouse at Port Elda was built in 1887 by the engineer Maria Okafor. "

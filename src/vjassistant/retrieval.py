@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from .embeddings import Embedder
 from .store import ChunkStore, StoredChunk
 
@@ -102,16 +104,17 @@ class Retriever:
         docs, scores = index.retrieve([tokens], k=min(n, len(chunks)), show_progress=False)
         return [(chunks[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
 
-    def dense(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
-        return self.store.query(self.embedder.embed_query(query), n)
+    def dense(self, query: str, n: int, vector: np.ndarray | None = None) -> list[tuple[StoredChunk, float]]:
+        return self.store.query(self.embedder.embed_query(query) if vector is None else vector, n)
 
-    def search(self, query: str, k: int, per_document: int = 0) -> list[Passage]:
+    def search(self, query: str, k: int, per_document: int = 0, vector: np.ndarray | None = None) -> list[Passage]:
         """The ``k`` best passages by RRF over the dense and lexical rankings.
 
         ``per_document`` > 0 caps the passages taken from one document, so the same facts
-        told in another document (often in another language) get a place too.
+        told in another document (often in another language) get a place too. ``vector`` is
+        the query's embedding when the caller already has it (else it is computed here).
         """
-        dense = self.dense(query, self.candidates)
+        dense = self.dense(query, self.candidates, vector)
         lexical = self.lexical(query, self.candidates)
         fused: dict[str, Passage] = {}
         background = dense[-1][1] if len(dense) >= self.candidates else None
