@@ -84,7 +84,7 @@ def test_abstains_when_no_citation_survives(fake_assistant, docs):
     a = fake_assistant("Bananas are yellow [7].")
     a.ingest([docs])
     answer = a.ask("When did NIC and JETRO sign the agreement?")
-    assert answer.abstained and "tied to a passage" in answer.reason
+    assert answer.abstained and "supported by a passage" in answer.reason
 
 
 def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):
@@ -177,6 +177,8 @@ def test_question_is_embedded_once_for_retrieval_and_focus(fake_assistant, docs,
     queries: list[str] = []
     embed_query = a.embedder.embed_query
     monkeypatch.setattr(a.embedder, "embed_query", lambda text: queries.append(text) or embed_query(text))
-    answer = a.ask("When did NIC and JETRO sign the cooperation agreement?")
+    question = "When did NIC and JETRO sign the cooperation agreement?"
+    answer = a.ask(question)
     assert not answer.abstained and answer.passages
-    assert queries == ["When did NIC and JETRO sign the cooperation agreement?"]
+    assert queries.count(question) == 1  # the other embeddings are the citation check's, of answer statements
+    assert set(queries) - {question} <= {"NIC and JETRO signed a cooperation agreement in Hanoi."}

@@ -1,6 +1,12 @@
 """Marker parsing, invalid-marker removal (final and streamed), inference and offsets."""
-from vjassistant.citations import StreamFilter, clean_markers, resolve, statements, support
+from vjassistant.citations import StreamFilter, clean_markers, resolve, statements
 from vjassistant.retrieval import Passage
+from vjassistant.support import SupportChecker
+
+
+def support(statement: str, passage_text: str) -> float:
+    """The lexical support score (no embedder)."""
+    return SupportChecker().support(statement, passage_text).score
 
 DOC = ("Intro line. On October 19th, 2020, NIC and JETRO signed a cooperation agreement in Hanoi. "
        "JETRO has promoted Japanese FDI in Vietnam since 1993.")

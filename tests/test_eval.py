@@ -145,14 +145,15 @@ def test_retrieval_only_run_scores_ranks(tmp_path):
 
 
 def test_answer_run_scores_answers_citations_and_abstention(tmp_path):
-    # The scripted model always quotes the Super Bowl answer "308" and cites passage [1].
-    model = ScriptedModel("The Panthers defense surrendered 308 points [1].")
+    # The scripted model always gives the Super Bowl answer "308" and cites passage [1] (the checker
+    # moves the marker to the passage that says it).
+    model = ScriptedModel("The Panthers defense gave up 308 points [1].")
     settings = Settings.from_env(store_dir=tmp_path / "unused", min_similarity=0.0)
     report = evaluate(MINI[:1], config=EvalConfig(modes=["mono", "abstain"]), settings=settings,
                       embedder=FakeEmbedder(), chat_model=model, cache=False)
     mono = report.runs[0]
     first = mono.results[0]
-    assert first.id == "56beb4343aeaaa14008c925b" and first.f1 > 0.3 and first.exact_match == 0.0
+    assert first.id == "56beb4343aeaaa14008c925b" and first.f1 > 0.25 and first.exact_match == 0.0
     assert mono.metric("F1").n == 11 and mono.metric("citation precision").n >= 1
     assert first.citations and first.citations[0]["valid"] == (first.citations[0]["key"] in first.gold
                                                                 or "308" in first.answer)

@@ -4,6 +4,7 @@
     a = Assistant()                      # default store (vectorstore/) and model
     answer = a.ask("Who signed the MoU?")
     print(answer.text, [c.to_dict() for c in answer.citations])
+    print(a.check(answer).citation_recall)   # or check_citations(text, ["a.txt", "b.pdf"])
 """
 import os
 
@@ -14,12 +15,13 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .assistant import Answer, Assistant, IngestReport
+from .check import CitationReport, StatementCheck, check_citations
 from .citations import Citation
 from .config import Settings
 from .errors import ConfigError, DocumentError, InputError, LLMServerError, ModelError, StoreError, VJAError
 from .retrieval import Passage
 
-__all__ = ["Answer", "Assistant", "Citation", "ConfigError", "DocumentError", "IngestReport",
-           "InputError", "LLMServerError", "ModelError", "Passage", "Settings", "StoreError",
-           "VJAError"]
+__all__ = ["Answer", "Assistant", "Citation", "CitationReport", "ConfigError", "DocumentError", "IngestReport",
+           "InputError", "LLMServerError", "ModelError", "Passage", "Settings", "StatementCheck", "StoreError",
+           "VJAError", "check_citations"]
 __version__ = "0.1.0"

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .check import CitationReport, check_statements
 from .chunking import chunk_text
-from .citations import Citation, StreamFilter, resolve, statements
+from .citations import Citation, StreamFilter, resolve
 from .config import Settings
 from .documents import Document, bundled_corpus, iter_files, load_document
 from .embeddings import E5Embedder, Embedder
@@ -24,6 +25,7 @@ from .llm import ChatModel
 from .prompts import NOT_FOUND_SENTINEL, answer_messages, fixed_messages, rewrite_messages, select_passages
 from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
+from .support import SUPPORTED, UNVERIFIED, SupportChecker
 
 History = Sequence[tuple[str, str]]
 
@@ -40,6 +42,7 @@ class Answer:
     reason: str = ""
     raw_text: str = ""  # the model's own words, before markers were checked (empty if it never ran)
     uncited: list[str] = field(default_factory=list)  # answer sentences no passage supports
+    check: CitationReport | None = None  # every statement's verdict, ALCE citation recall and precision
     language: str = "en"
     standalone_question: str = ""
     model: str = ""
@@ -90,6 +93,7 @@ class Assistant:
         self._store = store
         self._chat_model = chat_model
         self._retriever: Retriever | None = None
+        self._checker: SupportChecker | None = None
 
     # --- collaborators, built on first use ------------------------------------------
     @property
@@ -112,6 +116,13 @@ class Assistant:
             self._retriever = Retriever(self.store, self.embedder, candidates=self.settings.candidates,
                                         rrf_k=self.settings.rrf_k)
         return self._retriever
+
+    @property
+    def checker(self) -> SupportChecker:
+        """The citation checker, with this assistant's embedder for meaning across languages."""
+        if self._checker is None:
+            self._checker = SupportChecker(self.embedder)
+        return self._checker
 
     @property
     def relevance(self) -> RelevanceRule:
@@ -254,17 +265,37 @@ class Assistant:
         if filt.sentinel_seen or text.startswith(NOT_FOUND_SENTINEL) or not text:
             yield from self._abstain(answer, say(NOT_FOUND, language), "the model found no answer in the passages", t0)
             return
-        answer.text, answer.citations = resolve(text.replace(NOT_FOUND_SENTINEL, "").strip(), answer.passages)
-        if not answer.citations:
+        checked = time.perf_counter()
+        answer.text, answer.citations = resolve(text.replace(NOT_FOUND_SENTINEL, "").strip(), answer.passages,
+                                                self.checker)
+        answer.check = check_statements(answer.text, answer.passages, self.checker)
+        answer.timings["check_s"] = time.perf_counter() - checked
+        if not any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements):
             yield from self._abstain(answer, say(NOT_FOUND, language),
-                                     "no statement of the answer could be tied to a passage", t0)
+                                     "no statement of the answer is supported by a passage", t0)
             return
-        answer.uncited = [st.text for st in statements(answer.text) if not st.numbers]
+        answer.uncited = [st.text for st in answer.check.unsupported]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
 
+    def check(self, answer: Answer | str, passages: Sequence[Passage | str | Path] | None = None) -> CitationReport:
+        """Check the citations of an Answer (against its own passages), or of any text with [n]
+        markers against ``passages`` (Passages, file paths or strings; marker n = the n-th)."""
+        from .check import as_passages
+
+        if isinstance(answer, Answer):
+            text, sources = answer.text, list(answer.passages) if passages is None else passages
+        else:
+            text, sources = answer, passages
+        if not text or not text.strip():
+            raise InputError("The answer to check is empty", "pass an Answer or text with [n] markers")
+        if sources is None:
+            raise InputError("No passages to check the text against", "pass passages=[files or texts]")
+        return check_statements(text, as_passages(sources), self.checker)
+
     def _abstain(self, answer: Answer, text: str, reason: str, t0: float) -> Iterator[str | Answer]:
         answer.text, answer.abstained, answer.reason, answer.citations = text, True, reason, []
+        answer.check = None
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
 

@@ -18,6 +18,12 @@ from functools import lru_cache
 
 # End punctuation (with any closing quotes/brackets) before whitespace, or a line break.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|\n")
+# Words a full stop follows without ending the sentence (English, French, Vietnamese).
+_ABBREVIATIONS = frozenset("""mr mrs ms dr prof sr jr st vs etc e.g i.e cf no fig approx dept est inc ltd co
+corp gen gov sen rep pres u.s u.k m mm mme mlle me pr ste av bd env ex p pp vol
+tp ts ths pgs gs bs ks kts ng""".split())
+_LAST_WORD = re.compile(r"(?<![\w.])[^\W\d_][\w.]*$")
+_NEXT_CHAR = re.compile(r"\s*([^\W\d_])")
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,24 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     spans: list[tuple[int, int]] = []
     pos = start
     for m in _SENTENCE_END.finditer(text, start, end):
+        if not _ends_sentence(text, m, end):
+            continue
         _add_trimmed(text, pos, m.end(), spans)
         pos = m.end()
     _add_trimmed(text, pos, end, spans)
     return spans
+
+
+def _ends_sentence(text: str, m: re.Match[str], end: int) -> bool:
+    """False for a full stop that ends an abbreviation or an initial ("Mr. Abe", "M. Macron",
+    "TP. Hồ Chí Minh", "J. Smith", "e.g. this") or that a lowercase word follows."""
+    if m.group() == "\n" or not m.group().startswith(".") or len(m.group()) > 1:
+        return True
+    word = _LAST_WORD.search(text[max(0, m.start() - 12):m.start()])  # a bounded look back
+    if word and (len(word.group()) == 1 and word.group().isupper() or word.group().casefold() in _ABBREVIATIONS):
+        return False
+    nxt = _NEXT_CHAR.match(text, m.end(), end)
+    return not (nxt and nxt.group(1).islower())
 
 
 def _add_trimmed(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:

@@ -1,32 +1,27 @@
-"""Citations: parse [n] markers, map them to passages and exact source spans, score support.
+"""Citations: parse [n] markers, map them to passages and exact source spans, verify support.
 
 A marker that points at no passage is removed, never shown, both from the final answer
-and from the text streamed while the model writes. A sentence the model left without a
-marker gets one when a single passage clearly states it (most of its content words are
-there), so small models that forget brackets still produce checkable answers.
+and from the text streamed while the model writes. Every statement is checked against
+every passage (support.py): a marker on a passage that does not support its statement is
+moved to one that does, or dropped; a sentence the model left without a marker gets one
+when a passage supports it, so small models that forget brackets still produce checkable
+answers.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from .chunking import sentence_spans
 from .language import detect_language
-from .retrieval import Passage, lexical_tokens
+from .retrieval import Passage
+from .support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Support, SupportChecker
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+")
-# Capitalised words and acronyms: the names a statement is about.
-_NAME = re.compile(r"\b[A-ZÀ-Ỹ][a-zà-ỹ]+\b")
-_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
-# Statement and passage in different languages: word overlap says nothing there, so the
-# lexical check does not judge (a cross-lingual check with the embedder is the next step).
-UNVERIFIED = "unverified"
-INFER_THRESHOLD = 0.6
+__all__ = ["Citation", "Statement", "StreamFilter", "resolve", "statements", "PARTIAL", "SUPPORTED",
+           "UNSUPPORTED", "UNVERIFIED"]
 
 
 @dataclass
@@ -43,9 +38,10 @@ class Citation:
     end: int
     quote: str
     statement: str      # the answer sentence that carries the marker
-    verdict: str        # supported / partial / unsupported (lexical support), or unverified across languages
-    score: float
+    verdict: str        # supported / partial / unsupported; unverified: another language and no embedder
+    score: float        # 0-1 support score (support.py)
     inferred: bool = False  # True when the model gave no marker and we attached it
+    missing: list[str] = field(default_factory=list)  # statement numbers, names, words the passage lacks
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -114,63 +110,32 @@ def _numbers_in(piece: str) -> list[int]:
     return [n for m in MARKER.finditer(piece) for n in marker_numbers(m.group(1))]
 
 
-def support(statement: str, passage_text: str) -> float:
-    """Share of the statement's content words found in the passage, scaled by the share of
-    its names found there; 0 if a number differs. Names matter because generic words
-    ("prime minister", "cooperation") match many passages while only one holds the name."""
-    words = set(lexical_tokens(statement))
-    if not words:  # an answer of stopwords or one letter ("Q", "It is."): it must stand in the passage as written
-        said = " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", statement).casefold()))
-        text = " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", passage_text).casefold()))
-        return 1.0 if said and f" {said} " in f" {text} " else 0.0
-    found = set(lexical_tokens(passage_text))
-    numbers = {n for n in _NUMBER.findall(statement)}
-    if numbers and not numbers <= set(_NUMBER.findall(passage_text)):
-        return 0.0
-    # A capitalised first word counts too unless it is a stopword ("The", "Le", "Các").
-    names = {m.group().casefold() for m in _NAME.finditer(statement.lstrip()) if m.start() > 0
-             or lexical_tokens(m.group())}
-    names |= {w.casefold() for w in _ACRONYM.findall(statement)}
-    name_share = len({n for n in names if n in found}) / len(names) if names else 1.0
-    return len(words & found) / len(words) * name_share ** 2  # squared: a wrong name is decisive
-
-
-def verdict(score: float) -> str:
-    return SUPPORTED if score >= 0.7 else PARTIAL if score >= 0.35 else UNSUPPORTED
-
-
-def evidence_span(statement: str, passage: Passage) -> tuple[int, int]:
-    """Document offsets of the passage sentence that best supports ``statement`` (or the whole passage)."""
-    best, span = 0.0, (passage.start, passage.end)
-    for s, e in sentence_spans(passage.text):
-        score = support(statement, passage.text[s:e])
-        if score > best:
-            best, span = score, (passage.start + s, passage.start + e)
-    return span
-
-
-def resolve(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
+def resolve(text: str, passages: Sequence[Passage],
+            checker: SupportChecker | None = None) -> tuple[str, list[Citation]]:
     """Clean ``text`` of invalid markers, infer missing ones, move misplaced ones, drop unsupported
-    ones, and build Citations.
+    ones, and build Citations carrying each verdict, score and evidence span.
 
     Returns the answer text to show and one Citation per (statement, cited passage) pair.
     """
+    checker = checker or SupportChecker()
     by_number = {p.number: p for p in passages}
     text = clean_markers(square_markers(text, set(by_number)), set(by_number))
     citations: list[Citation] = []
     shown, pos = [], 0
     for st in statements(text):
         numbers, inferred = list(dict.fromkeys(st.numbers)), False
-        scores = {p.number: support(st.text, p.text) for p in passages}  # each passage scored once
-        best = max(scores, key=scores.__getitem__) if scores else 0
-        strong = bool(scores) and scores[best] >= INFER_THRESHOLD
+        language = detect_language(st.text, default=passages[0].language if passages else "en")
+        results = {p.number: checker.support(st.text, p.text, statement_language=language,
+                                             passage_language=p.language or None) for p in passages}
+        best = max(results, key=lambda n: results[n].score) if results else 0
+        strong = bool(results) and results[best].verdict == SUPPORTED
         if strong and not numbers:
             numbers, inferred = [best], True
-        elif strong and all(verdict(scores[n]) == UNSUPPORTED for n in numbers):
+        elif strong and all(results[n].verdict == UNSUPPORTED for n in numbers):
             numbers = [best]  # the model cited the wrong passage; another one clearly states it
         # A citation whose passage plainly does not say it is dropped: the sentence then shows as uncited.
-        cites = [c for c in (_citation(st.text, by_number[n], scores[n], inferred) for n in numbers)
-                 if c.verdict != UNSUPPORTED]
+        cites = [citation(st.text, by_number[n], results[n], inferred) for n in numbers
+                 if results[n].verdict != UNSUPPORTED]
         kept = [c.marker for c in cites]
         shown.append(text[pos:st.start])
         shown.append(text[st.start:st.end] if kept == list(dict.fromkeys(st.numbers)) else with_markers(st.text, kept))
@@ -189,13 +154,13 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
     return sentence[:m.start()] + marker + sentence[m.start():] if m else sentence + marker
 
 
-def _citation(statement: str, p: Passage, score: float, inferred: bool) -> Citation:
-    start, end = evidence_span(statement, p)
-    same_language = not p.language or detect_language(statement, default=p.language) == p.language
+def citation(statement: str, p: Passage, result: Support, inferred: bool = False) -> Citation:
+    """A Citation of passage ``p`` for ``statement``, its evidence span in document offsets."""
+    start, end = p.start + result.start, p.start + result.end
     return Citation(marker=p.number, doc_id=p.doc_id, filename=p.filename, source=p.source, title=p.title,
-                    chunk_id=p.chunk_id, start=start, end=end, quote=p.text[start - p.start:end - p.start],
-                    statement=statement, verdict=verdict(score) if same_language else UNVERIFIED,
-                    score=round(score, 3), inferred=inferred)
+                    chunk_id=p.chunk_id, start=start, end=end, quote=p.text[result.start:result.end],
+                    statement=statement, verdict=result.verdict, score=result.score, inferred=inferred,
+                    missing=list(result.missing))
 
 
 class StreamFilter:

@@ -41,7 +41,7 @@ def detect_language(text: str, default: str = "en") -> str:
     sample = text[:2000]
     if len(_VI_LETTERS.findall(sample)) >= 2:
         return "vi"
-    if not re.search(r"\w{2,}", sample):
+    if not re.search(r"[^\W\d_]{2,}", sample):  # no word of letters: digits and symbols say nothing
         return default
     code, _ = _identifier().classify(sample)
     return str(code)

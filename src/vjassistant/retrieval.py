@@ -18,7 +18,7 @@ from .embeddings import Embedder
 from .store import ChunkStore, StoredChunk
 
 # Small stopword lists: words that say nothing about *which* passage is relevant.
-_STOPWORDS = set("""
+STOPWORDS = frozenset("""
 a an and are as at be been but by can could did do does for from had has have how i in is it its
 of on or that the their there these this those to was were what when where which who whom whose why
 will with would about after before into than then they them he she we you your our his her not no
@@ -34,7 +34,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def lexical_tokens(text: str) -> list[str]:
     """Casefolded, NFKC-normalised word tokens without stopwords (shared with citations)."""
     norm = unicodedata.normalize("NFKC", text).casefold()
-    return [w for w in _WORD.findall(norm) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return [w for w in _WORD.findall(norm) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 @dataclass

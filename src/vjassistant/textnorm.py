@@ -1,0 +1,93 @@
+"""Text normalisation for matching, with a map back to the original character offsets.
+
+Matching a statement against a passage needs both sides in one form: NFKC (full-width
+letters, ligatures, composed Vietnamese letters whether the source typed them precomposed
+or as base letter + combining marks), casefold, and one kind of quote and dash. Evidence
+spans must still point into the original text, so ``normalize`` keeps, for every output
+character, the original span it came from.
+
+Words are compared by ``word_key``: Vietnamese writes the tone mark of "oa", "oe" and "uy"
+in two styles ("hòa" and "hoà", "thủy" and "thuỷ"); the key moves tone marks to the end of
+the word so both styles meet, while vowel-quality marks (â, ă, ê, ô, ơ, ư, đ) stay, since
+they make different words. Numbers are keyed by their digits alone, so "1,000", "1.000"
+and "1000" meet ("2,5" and "2.5" too); a number must then match exactly.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_UNIFY = str.maketrans({**{c: "'" for c in "‘’‚‛′`´ʼ"}, **{c: '"' for c in "“”„‟«»″"},
+                        **{c: "-" for c in "‐‑‒–—―−"}, "\u00a0": " ", "\u202f": " "})
+# Vietnamese tone marks (combining): grave, acute, tilde, hook above, dot below.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """``text`` normalised; ``starts[i]``/``ends[i]`` is the original span of its character i."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original offsets of the normalised slice ``[start, end)`` (which must not be empty)."""
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalize(text: str) -> Normalized:
+    """NFKC + casefold + unified quotes, dashes and spaces, one base character (and its
+    combining marks) at a time so every output character maps back to its source."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        piece = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text[i:j]).casefold()).translate(_UNIFY)
+        out.append(piece)
+        starts.extend([i] * len(piece))
+        ends.extend([j] * len(piece))
+        i = j
+    return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+def simple(text: str) -> str:
+    """The normalised text alone (no offsets)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).translate(_UNIFY)
+
+
+@lru_cache(maxsize=65536)
+def word_key(word: str) -> str:
+    """A normalised word's comparison key: digits only for numbers; tone marks moved last."""
+    if word[:1].isdigit():
+        return re.sub(r"\D", "", word)
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = "".join(c for c in decomposed if c in _TONES)
+    if not tones:
+        return word
+    base = "".join(c for c in decomposed if c not in _TONES)
+    return unicodedata.normalize("NFC", base) + tones
+
+
+@dataclass(frozen=True)
+class Token:
+    key: str
+    start: int  # offsets in the normalised text
+    end: int
+
+    @property
+    def is_number(self) -> bool:
+        return self.key.isdigit()
+
+
+def tokens(norm: str) -> list[Token]:
+    """Words and numbers of a normalised text, with their keys and offsets."""
+    return [Token(word_key(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(norm)]
