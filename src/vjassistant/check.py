@@ -134,8 +134,7 @@ def as_passages(sources: Sequence[Passage | str | os.PathLike[str]]) -> list[Pas
         if isinstance(src, Passage):
             out.append(src if src.number else Passage(**{**asdict(src), "number": i}))
             continue
-        if isinstance(src, os.PathLike) or (isinstance(src, str) and "\n" not in src and len(src) < 4096
-                                            and Path(src).expanduser().is_file()):
+        if isinstance(src, os.PathLike) or (isinstance(src, str) and _names_a_file(src)):
             path = Path(src).expanduser()
             if not path.exists():
                 raise InputError(f"Source {path} does not exist", "check the path of each source file")
@@ -149,6 +148,13 @@ def as_passages(sources: Sequence[Passage | str | os.PathLike[str]]) -> list[Pas
         out.append(Passage(chunk_id=f"text-{i}", doc_id=f"text-{i}", source="", filename=f"passage {i}", title="",
                            date="", language=detect_language(src[:600]), start=0, end=len(src), text=src, number=i))
     return out
+
+
+def _names_a_file(text: str) -> bool:
+    try:
+        return "\n" not in text and len(text) < 4096 and Path(text).expanduser().is_file()
+    except OSError:  # a name too long for the file system: it is text
+        return False
 
 
 def check_citations(text: str, passages: Sequence[Passage | str | os.PathLike[str]], *,

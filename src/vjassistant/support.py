@@ -32,7 +32,7 @@ from .chunking import sentence_spans
 from .embeddings import Embedder
 from .language import detect_language
 from .retrieval import STOPWORDS
-from .textnorm import Normalized, Token, normalize, simple, tokens, word_key
+from .textnorm import Normalized, Token, month_numbers, normalize, simple, tokens, word_key
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 UNVERIFIED = "unverified"  # another language and no embedder to compare meaning with
@@ -100,7 +100,7 @@ class _Passage:
 
     @cached_property
     def keys(self) -> set[str]:
-        return {t.key for t in self.toks}
+        return {t.key for t in self.toks} | month_numbers(self.text)
 
     @cached_property
     def squashed(self) -> str:
@@ -125,7 +125,8 @@ def _statement(text: str) -> _Statement:
         if key in _STOP_KEYS:
             continue  # "The", "Les", "Các": capitalised because they start the sentence
         names.add(key)
-    return _Statement(text=text, norm=norm, content=content, numbers={t.key for t in toks if t.is_number},
+    numbers = {t.key for t in toks if t.is_number} | month_numbers(text)
+    return _Statement(text=text, norm=norm, content=content, numbers=numbers,
                       names=names, quotes=[simple(q).strip() for q in _QUOTED.findall(norm)],
                       words=[t.key for t in toks], surface={t.key: norm[t.start:t.end] for t in toks})
 

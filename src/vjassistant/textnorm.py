@@ -23,8 +23,14 @@ _UNIFY = str.maketrans({**{c: "'" for c in "‘’‚‛′`´ʼ"}, **{c: '"' fo
                         **{c: "-" for c in "‐‑‒–—―−"}, "\u00a0": " ", "\u202f": " "})
 # Vietnamese tone marks (combining): grave, acute, tilde, hook above, dot below.
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Numbers: "10 000" (French groups digits with a space), "10.000", "10,000", "2,5"; then words.
+_TOKEN = re.compile(r"\d{1,3}(?: \d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*|\w+")
+# Month names as the numbers other languages write ("May 2023" = "5/2023" = "tháng 5 năm 2023").
+# English ones count only capitalised ("may" is a verb); French ones are lowercase words.
+_MONTHS_EN = ("January February March April May June July August September October November December").split()
+_MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+_MONTH = re.compile(r"\b(" + "|".join(_MONTHS_EN + [m[:3] + r"\." for m in _MONTHS_EN if len(m) > 4]) + r")(?!\w)|"
+                    r"(?i:\b(" + "|".join(_MONTHS_FR) + r")\b)")
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,17 @@ class Token:
     @property
     def is_number(self) -> bool:
         return self.key.isdigit()
+
+
+def month_numbers(text: str) -> set[str]:
+    """The month numbers (as strings) that month names in the original ``text`` stand for."""
+    out = set()
+    for m in _MONTH.finditer(text):
+        if m.group(1):
+            out.add(str([e[:3] for e in _MONTHS_EN].index(m.group(1)[:3]) + 1))
+        else:
+            out.add(str(_MONTHS_FR.index(unicodedata.normalize("NFC", m.group(2).lower())) + 1))
+    return out
 
 
 def tokens(norm: str) -> list[Token]:

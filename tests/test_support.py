@@ -1,0 +1,150 @@
+"""The citation checker on tricky cases in English, French and Vietnamese, with the real embedder."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from vjassistant.check import check_citations
+from vjassistant.chunking import sentence_spans
+from vjassistant.embeddings import E5Embedder
+from vjassistant.support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
+from vjassistant.textnorm import normalize, simple, word_key
+
+EN = ("The Vietnam–Japan innovation forum opened in Hanoi on 12 May 2023. Prime Minister Pham Minh Chinh "
+      "and JETRO chairman Ishiguro Norihiko signed a memorandum on semiconductor training. "
+      "The programme will train 10,000 engineers by 2030.")
+FR = ("Le forum d’innovation Vietnam–Japon s’est ouvert à Hanoï le 12 mai 2023. Le Premier ministre Pham Minh "
+      "Chinh et le président de la JETRO, Ishiguro Norihiko, ont signé un protocole d’accord sur la formation "
+      "aux semi-conducteurs. Le programme formera 10 000 ingénieurs d’ici 2030.")
+VI = ("Diễn đàn đổi mới sáng tạo Việt Nam – Nhật Bản khai mạc tại Hà Nội ngày 12/5/2023. Thủ tướng Phạm Minh "
+      "Chính và Chủ tịch JETRO Ishiguro Norihiko đã ký biên bản ghi nhớ về đào tạo bán dẫn. "
+      "Chương trình sẽ đào tạo 10.000 kỹ sư đến năm 2030.")
+
+
+@pytest.fixture(scope="module")
+def checker() -> SupportChecker:
+    return SupportChecker(E5Embedder())
+
+
+def verdict(checker: SupportChecker, statement: str, passage: str, s_lang: str, p_lang: str) -> str:
+    return checker.support(statement, passage, statement_language=s_lang, passage_language=p_lang).verdict
+
+
+# --- normalisation ----------------------------------------------------------------------------
+def test_normalisation_unifies_forms_and_maps_back_to_original_offsets():
+    text = "Hiệp định “Hoà bình” — ２０２０"
+    norm = normalize(text)
+    assert norm.text == 'hiệp định "hoà bình" - 2020'
+    s = norm.text.index("hoà")
+    assert text[slice(*norm.original_span(s, s + 3))] == "Hoà"
+    decomposed = unicodedata.normalize("NFD", "Hà Nội")  # typed as base letters + combining marks
+    assert simple(decomposed) == "hà nội"
+    n2 = normalize("x " + decomposed)
+    assert ("x " + decomposed)[slice(*n2.original_span(2, len(n2.text)))] == decomposed
+
+
+def test_vietnamese_tone_mark_placement_and_number_formats_meet():
+    assert word_key("hòa") == word_key("hoà") and word_key("thủy") == word_key("thuỷ")
+    assert word_key("hoa") != word_key("hòa") and word_key("ma") != word_key("mà")  # tones still matter
+    assert word_key("10.000") == word_key("10,000") == word_key("10000")
+
+
+def test_sentences_split_in_three_languages_without_breaking_abbreviations():
+    text = "M. Macron a signé l’accord. Mr. Abe agreed. TP. Hồ Chí Minh đón 2,5 triệu khách. Xong!"
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "M. Macron a signé l’accord.", "Mr. Abe agreed.", "TP. Hồ Chí Minh đón 2,5 triệu khách.", "Xong!"]
+
+
+# --- verdicts in each language ------------------------------------------------------------------
+@pytest.mark.parametrize("statement,passage,lang", [
+    ("Pham Minh Chinh and Ishiguro Norihiko signed a memorandum on semiconductor training.", EN, "en"),
+    ("Pham Minh Chinh et Ishiguro Norihiko ont signé un protocole d'accord sur la formation.", FR, "fr"),
+    ("Phạm Minh Chính và Ishiguro Norihiko đã ký biên bản ghi nhớ về đào tạo bán dẫn.", VI, "vi"),
+])
+def test_a_faithful_statement_is_supported(checker, statement, passage, lang):
+    r = checker.support(statement, passage, statement_language=lang, passage_language=lang)
+    assert r.verdict == SUPPORTED, r
+    assert "sign" in passage[r.start:r.end] or "ký" in passage[r.start:r.end]
+
+
+@pytest.mark.parametrize("statement,passage,lang,number", [
+    ("The programme will train 12,000 engineers by 2030.", EN, "en", "12,000"),
+    ("Le programme formera 10 000 ingénieurs d'ici 2035.", FR, "fr", "2035"),
+    ("Chương trình sẽ đào tạo 10.000 kỹ sư đến năm 2031.", VI, "vi", "2031"),
+])
+def test_a_changed_number_is_unsupported(checker, statement, passage, lang, number):
+    r = checker.support(statement, passage, statement_language=lang, passage_language=lang)
+    assert r.verdict == UNSUPPORTED and not r.numbers_ok and number.replace(",", "") in \
+        [m.replace(",", "") for m in r.missing]
+
+
+@pytest.mark.parametrize("statement,passage,lang", [
+    ("Prime Minister Kishida and JETRO chairman Ishiguro Norihiko signed a memorandum.", EN, "en"),
+    ("Le Premier ministre Pham Minh Chinh et le président de la KOTRA ont signé un protocole d'accord.", FR, "fr"),
+    ("Diễn đàn đổi mới sáng tạo khai mạc tại Đà Nẵng ngày 12/5/2023.", VI, "vi"),
+])
+def test_a_swapped_name_is_not_supported(checker, statement, passage, lang):
+    assert verdict(checker, statement, passage, lang, lang) != SUPPORTED
+
+
+@pytest.mark.parametrize("statement,passage,lang", [
+    ("JETRO's chairman and the Prime Minister agreed on training for semiconductors.", EN, "en"),
+    ("Ce programme va former des ingénieurs, 10 000 d'ici 2030.", FR, "fr"),
+    ("Đến năm 2030, 10.000 kỹ sư sẽ được chương trình đào tạo.", VI, "vi"),
+])
+def test_a_paraphrase_is_supported(checker, statement, passage, lang):
+    assert verdict(checker, statement, passage, lang, lang) == SUPPORTED
+
+
+@pytest.mark.parametrize("statement,s_lang,passage,p_lang", [
+    ("The programme will train 10,000 engineers by 2030.", "en", VI, "vi"),
+    ("Le programme formera 10 000 ingénieurs d'ici 2030.", "fr", EN, "en"),
+    ("Chương trình sẽ đào tạo 10.000 kỹ sư đến năm 2030.", "vi", FR, "fr"),
+])
+def test_evidence_in_another_language_is_found(checker, statement, s_lang, passage, p_lang):
+    r = checker.support(statement, passage, statement_language=s_lang, passage_language=p_lang)
+    assert r.verdict == SUPPORTED and not r.same_language, r
+    assert "2030" in passage[r.start:r.end]  # the evidence span is the sentence that says it
+    changed = statement.replace("2030", "2040")
+    assert verdict(checker, changed, passage, s_lang, p_lang) == UNSUPPORTED
+
+
+def test_across_languages_without_an_embedder_the_verdict_is_unverified():
+    r = SupportChecker().support("The programme will train 10,000 engineers by 2030.", VI,
+                                 statement_language="en", passage_language="vi")
+    assert r.verdict == UNVERIFIED
+
+
+def test_a_quote_must_stand_in_the_passage(checker):
+    assert verdict(checker, 'The forum was called "the Vietnam–Japan innovation forum".', EN, "en", "en") == SUPPORTED
+    assert verdict(checker, 'The forum was called "the Asian innovation summit".', EN, "en", "en") != SUPPORTED
+
+
+# --- whole answers -------------------------------------------------------------------------------
+def test_report_flags_out_of_range_markers_and_changed_facts(checker):
+    text = ("The forum opened in Hanoi on 12 May 2023 [1]. "
+            "Le programme formera 20 000 ingénieurs [2]. "
+            "Thủ tướng Phạm Minh Chính đã ký biên bản ghi nhớ [3]. "
+            "It was sunny [7].")
+    report = check_citations(text, [EN, FR, VI], checker=checker)
+    got = [(s.verdict, s.markers, s.invalid_markers) for s in report.statements]
+    assert got == [(SUPPORTED, [1], []), (UNSUPPORTED, [2], []), (SUPPORTED, [3], []), ("uncited", [7], [7])]
+    assert report.citation_recall == 0.5 and not report.ok
+    assert [s.text for s in report.unsupported] == ["Le programme formera 20 000 ingénieurs.", "It was sunny."]
+    cite = report.statements[0].citations[0]
+    assert EN[cite.start:cite.end] == cite.quote and "Hanoi on 12 May 2023" in cite.quote
+
+
+def test_alce_precision_counts_an_unneeded_citation(checker):
+    report = check_citations("The programme will train 10,000 engineers by 2030 [1, 2].",
+                             [EN, "Bananas are yellow and grow in bunches."], checker=checker)
+    (st,) = report.statements
+    assert st.verdict == SUPPORTED and st.precise == [1]
+    assert report.citation_recall == 1.0 and report.citation_precision == 0.5
+
+
+def test_partial_support_sits_between(checker):
+    r = checker.support("The forum opened in Hanoi and launched a new satellite programme with Airbus engineers.",
+                        EN, statement_language="en", passage_language="en")
+    assert r.verdict in (PARTIAL, UNSUPPORTED) and r.score < checker.thresholds.supported
