@@ -17,7 +17,7 @@ from .chunking import chunk_text
 from .citations import Citation, StreamFilter, resolve
 from .config import Settings
 from .documents import Document, bundled_corpus, iter_files, load_document
-from .embeddings import E5Embedder, Embedder
+from .embeddings import E5Embedder, Embedder, RecentPassages
 from .errors import DocumentError, InputError
 from .focus import focus_passages
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
@@ -94,6 +94,7 @@ class Assistant:
         self._chat_model = chat_model
         self._retriever: Retriever | None = None
         self._checker: SupportChecker | None = None
+        self._sentences: RecentPassages | None = None
 
     # --- collaborators, built on first use ------------------------------------------
     @property
@@ -118,10 +119,17 @@ class Assistant:
         return self._retriever
 
     @property
+    def sentence_embedder(self) -> RecentPassages:
+        """The embedder for focus and the citation check: both embed the same passage sentences."""
+        if self._sentences is None:
+            self._sentences = RecentPassages(self.embedder)
+        return self._sentences
+
+    @property
     def checker(self) -> SupportChecker:
         """The citation checker, with this assistant's embedder for meaning across languages."""
         if self._checker is None:
-            self._checker = SupportChecker(self.embedder)
+            self._checker = SupportChecker(self.sentence_embedder)
         return self._checker
 
     @property
@@ -241,7 +249,8 @@ class Assistant:
         model = self.chat_model
         answer.model = model.name
         budget = self._passage_budget(answer.standalone_question)
-        focused = focus_passages(answer.standalone_question, candidates, self.embedder, s.passage_tokens, query_vector)
+        focused = focus_passages(answer.standalone_question, candidates, self.sentence_embedder, s.passage_tokens,
+                                 query_vector)
         answer.passages = select_passages(focused, budget, model.count_tokens)
         filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
         raw, pieces = [], 0

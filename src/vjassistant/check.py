@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +176,61 @@ def check_citations(text: str, passages: Sequence[Passage | str | os.PathLike[st
         checker = SupportChecker(embedder if semantic else None)
     return check_statements(text, numbered, checker)
 
+
+def passage_from_json(item: Any, i: int, where: str = "the answer") -> Passage:
+    """A Passage from one entry of an answer's "passages": unknown keys dropped, missing ones defaulted."""
+    item = {"text": item} if isinstance(item, str) else item
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+        raise InputError(f"passage {i} in {where} has no \"text\"", "each passage needs its text")
+    defaults = {"chunk_id": f"passage-{i}", "doc_id": f"passage-{i}", "source": "", "filename": f"passage {i}",
+                "title": "", "date": "", "language": "", "start": 0, "end": len(item["text"])}
+    known = {f.name for f in fields(Passage)}
+    try:
+        p = Passage(**{**defaults, **{k: v for k, v in item.items() if k in known and v is not None}})
+        p.start, p.end, p.number = int(p.start), int(p.end), int(p.number)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"passage {i} in {where} is malformed ({exc})", "use the JSON of `vjassistant ask --json`")
+    if not p.language:
+        p.language = detect_language(p.text[:600])
+    return p
+
+
+_SYMBOLS = {"supported": "✓", "partial": "~", "unsupported": "✗", "unverified": "?", "uncited": "–"}
+
+
+def format_report(report: CitationReport, text: str, numbers: Sequence[int], where: str = "",
+                  failed: bool = False) -> str:
+    """The per-statement report: verdict, markers, each citation's evidence and what it lacks.
+
+    With ``where`` (the text's file) each statement starts with file:line, as compilers print it,
+    so editors and CI logs link to it."""
+    lines: list[str] = []
+    valid = ", ".join(map(str, sorted(numbers))) or "none"
+    for s in report.statements:
+        line = f"{where}:{text.count(chr(10), 0, s.start) + 1}: " if where else ""
+        markers = f"[{', '.join(map(str, s.markers))}] " if s.markers else ""
+        lines.append(f"{line}{_SYMBOLS.get(s.verdict, '?')} {s.verdict} {s.score:.2f}  {markers}{_short(s.text, 200)}")
+        for c in s.citations:
+            lines.append(f"    [{c.marker}] {c.verdict} {c.score:.2f}  {c.filename} chars {c.start}–{c.end}"
+                         + (f"  \"{_short(c.quote, 120)}\"" if c.quote else ""))
+            if c.missing:
+                lines.append(f"        missing: {', '.join(c.missing)}")
+        for n in s.invalid_markers:
+            lines.append(f"    [{n}] points at no source (sources: {valid})")
+        if not s.markers:
+            lines.append("    no citation marker")
+    counts = {v: sum(s.verdict == v for s in report.statements) for v in _SYMBOLS}
+    bad = sum(len(s.invalid_markers) for s in report.statements)
+    lines += [""] if lines else []
+    lines.append((", ".join(f"{k} {v}" for k, v in counts.items() if v) or "no statements (no sentence in the text)")
+                 + f"; {report.citations} citation(s)" + (f", {bad} pointing at no source" if bad else ""))
+    verdict = "FAIL" if failed else "OK" + (f" ({counts['unverified']} unverified: --strict fails on them)"
+                                            if counts["unverified"] else "")
+    lines.append(f"citation recall {report.citation_recall:.3f}, citation precision "
+                 f"{report.citation_precision:.3f} (ALCE)  {verdict}")
+    return "\n".join(lines)
+
+
+def _short(s: str, n: int) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"

@@ -70,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", metavar="FILE", help="also write the full report (every question) as JSON")
     s.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
 
+    s = sub.add_parser(
+        "check", help="check the [n] citations of an answer JSON, or of a text file against source files",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=CHECK_EPILOG,
+        description="Check every [n] citation marker: does the n-th source say what its statement says?")
+    s.add_argument("input", nargs="?", metavar="ANSWER.json|TEXT_FILE",
+                   help="JSON from `vjassistant ask --json` (- reads stdin), or with --sources a txt/md file")
+    s.add_argument("--sources", nargs="+", default=[], metavar="FILE",
+                   help="the documents [1], [2], ... cite, in that order (txt, md, html, pdf)")
+    s.add_argument("--text", help="check this text instead of a file (needs --sources)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument("--no-semantic", action="store_true",
+                   help="skip the embedder: faster, but statements cited to another language become unverified")
+    s.add_argument("--strict", action="store_true",
+                   help="also fail on unverified statements (partial ones always fail: see exit codes)")
+
     s = sub.add_parser("info", help="where the store and model are, and what they hold")
     s.add_argument("--json", action="store_true")
     return p
@@ -109,6 +124,8 @@ def _run(args: argparse.Namespace) -> int:
         return _models(args)
     if args.command == "eval":
         return _eval(args)
+    if args.command == "check":  # needs the embedder at most: no store, no model
+        return _check(args)
     assistant = _assistant(args)
     if args.command == "ingest":
         return _ingest(assistant, args)
@@ -239,6 +256,113 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
+
+
+CHECK_EPILOG = """\
+verdicts:  ✓ supported   ~ partial   ✗ unsupported   ? unverified (another language, no embedder)
+           – uncited (no marker, or only markers that point at no source)
+
+exit codes:
+  0  every statement is supported (unverified ones too, unless --strict)
+  1  a statement is unsupported, partial or uncited, or a marker points at no source;
+     partial fails without --strict: a citation that backs only part of a statement
+     leaves the rest unbacked. --strict also fails on unverified statements
+  2  bad input: a missing file, invalid JSON, JSON without text or passages, empty text
+  3  a source could not be read (unsupported type, binary, PDF without text)
+
+examples:
+  vjassistant ask "Who signed the MoU?" --json > answer.json && vjassistant check answer.json
+  vjassistant check report.md --sources minutes.pdf budget.txt
+  vjassistant check --text "The office opened in 2019 [1]." --sources office.md --no-semantic
+"""
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import CitationReport, check_citations, format_report
+
+    text, sources, abstained, where = _check_input(args)
+    if abstained is not None:  # an abstention makes no claim: nothing to check, nothing fails
+        report = CitationReport([], citation_recall=1.0, citation_precision=1.0, citations=0)
+        print(json.dumps({**report.to_dict(), "abstained": True, "reason": abstained}, ensure_ascii=False, indent=2)
+              if args.json else f"the answer abstained ({abstained or 'no reason given'}): nothing to check")
+        return 0
+    report = check_citations(text, sources, semantic=not args.no_semantic)
+    failed = not report.ok or (args.strict and any(s.verdict == "unverified" for s in report.statements))
+    numbers = [getattr(p, "number", 0) or i for i, p in enumerate(sources, start=1)]  # as check_citations numbers
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json
+          else format_report(report, text, numbers, where, failed))
+    return 1 if failed else 0
+
+
+def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, str]:
+    """(text, sources, abstention reason or None, the text's file name or "") for ``check``."""
+    from pathlib import Path
+
+    from .errors import InputError
+
+    usage = "give an answer JSON (vjassistant ask --json), or a text file or --text with --sources FILE ..."
+    if args.text is None and args.input is None:
+        raise InputError("check needs something to check: a file, - for stdin, or --text", usage)
+    if args.text is not None and args.input is not None:
+        raise InputError(f"give either {args.input} or --text, not both", usage)
+    if args.text is not None and not args.sources:
+        raise InputError("--text needs the sources its markers cite", "add --sources FILE [FILE ...]")
+    sources: list[Any] = []
+    for i, name in enumerate(args.sources, start=1):
+        path = Path(name).expanduser()
+        if not path.exists():
+            raise InputError(f"Source [{i}] {name} does not exist", "check the path of each --sources file")
+        if path.is_dir():
+            raise InputError(f"Source [{i}] {name} is a folder",
+                             "list the files themselves, in the order of their [n] numbers")
+        sources.append(path)  # a Path is always loaded as a file, never taken as text
+    if args.text is not None:
+        return _skip_headings(args.text), sources, None, ""
+    where = "stdin" if args.input == "-" else args.input
+    raw = sys.stdin.read() if args.input == "-" else _read_input(Path(args.input).expanduser())
+    if args.sources and not (args.input.lower().endswith(".json") or args.input == "-" and raw.lstrip()[:1] == "{"):
+        return _skip_headings(raw), sources, None, where  # file:line in the report
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+                         usage if not args.sources else "fix the JSON, or give the text as a .txt/.md file") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise InputError(f"{where} holds no answer \"text\"", usage)
+    if data.get("abstained") is True:
+        return data["text"], sources, str(data.get("reason") or ""), ""
+    if sources:  # the answer's text checked against other documents
+        return data["text"], sources, None, ""
+    from .check import passage_from_json
+
+    if not isinstance(data.get("passages"), list) or not data["passages"]:
+        raise InputError(f"{where} holds no \"passages\" for the answer's markers to point at",
+                         "use the JSON of `vjassistant ask --json`, or give the sources with --sources FILE ...")
+    return data["text"], [passage_from_json(p, i, where) for i, p in enumerate(data["passages"], start=1)], None, ""
+
+
+def _read_input(path: Any) -> str:
+    from .errors import InputError
+
+    if not path.is_file():
+        raise InputError(f"{path} {'is a folder' if path.is_dir() else 'does not exist'}", "check the path")
+    if path.suffix.lower() in (".html", ".htm", ".pdf"):
+        from .documents import load_document
+
+        return load_document(path).text
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text", "save it as UTF-8 (txt, md), or give an answer JSON") from exc
+
+
+def _skip_headings(markdown: str) -> str:
+    """Markdown headings blanked out (same length, so offsets and lines hold): a title is no claim,
+    and would otherwise fail every document as an uncited statement. Answer JSON is left as is, so
+    its verdicts match ``Assistant.check``."""
+    import re
+
+    return re.sub(r"(?m)^ {0,3}#{1,6}\s.*$", lambda m: " " * len(m.group()), markdown)
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -42,3 +42,34 @@ class E5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+
+
+class RecentPassages:
+    """An Embedder that remembers recent passage vectors by text (LRU, in memory).
+
+    Answering embeds the same sentences twice: focus scores each retrieved chunk's sentences,
+    then the citation check compares the answer's statements with the sentences of the passages
+    it cites. Queries pass straight through."""
+
+    def __init__(self, inner: Embedder, size: int = 4096) -> None:
+        from collections import OrderedDict
+
+        self.inner, self.size = inner, size
+        self.name, self.dim = inner.name, inner.dim
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            for text, vector in zip(missing, self.inner.embed_passages(missing)):
+                self._vectors[text] = vector
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            self._vectors.move_to_end(text)
+            out[i] = self._vectors[text]
+        while len(self._vectors) > self.size:
+            self._vectors.popitem(last=False)
+        return out

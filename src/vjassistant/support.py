@@ -40,6 +40,11 @@ _STOP_KEYS = frozenset(word_key(simple(w)) for w in STOPWORDS)
 _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r'"([^"]{3,})"')
 _MAX_WINDOW = 3  # sentences
+# Pronouns and determiners that open sentences (the stopword lists leave them out).
+_SENTENCE_STARTERS = frozenset("""he she it they we i you this that these those there here his her its their our my
+il elle ils elles on nous vous je ce cet cette ces cela ça celui celle ceux leur lui
+nó họ tôi ta chúng mình ông bà anh chị em cô đây đấy điều việc""".split())
+_VI_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -117,18 +122,35 @@ def _statement(text: str) -> _Statement:
     toks = tokens(norm)
     content = list(dict.fromkeys(t.key for t in toks if t.key not in _STOP_KEYS and (len(t.key) > 1 or t.is_number)))
     names: set[str] = set()
-    for m in _WORD.finditer(text):
+    words = list(_WORD.finditer(text))
+    for i, m in enumerate(words):
         w = m.group()
         if not w[0].isupper() or w[0].isdigit():
             continue
         key = word_key(simple(w))
-        if key in _STOP_KEYS:
-            continue  # "The", "Les", "Các": capitalised because they start the sentence
+        if key in _STOP_KEYS or (i == 0 and not _first_word_is_name(w, words, text)):
+            continue  # "The", "Les", "Các", "Nó": capitalised because they start the sentence
         names.add(key)
     numbers = {t.key for t in toks if t.is_number} | month_numbers(text)
     return _Statement(text=text, norm=norm, content=content, numbers=numbers,
                       names=names, quotes=[simple(q).strip() for q in _QUOTED.findall(norm)],
                       words=[t.key for t in toks], surface={t.key: norm[t.start:t.end] for t in toks})
+
+
+def _first_word_is_name(word: str, words: list[re.Match[str]], text: str) -> bool:
+    """Whether a capitalised first word is a name rather than capitalised by position.
+
+    Acronyms are names. In Vietnamese a name has several capitalised syllables ("Hà Nội",
+    "Phạm Minh Chính"), so a lone capitalised first syllable ("Văn phòng", "Công ty") is not
+    one. Elsewhere a first word is a name unless it is a pronoun or determiner ("Kishida
+    signed ..." must still fail on a passage without Kishida)."""
+    if word.isupper() and len(word) > 1:
+        return True
+    if simple(word) in _SENTENCE_STARTERS:
+        return False
+    if _VI_LETTERS.search(text):
+        return len(words) > 1 and words[1].group()[0].isupper()
+    return True
 
 
 def _squash(text: str) -> str:
