@@ -59,3 +59,12 @@ def test_quality_benchmark_prints_its_tables():
     assert "**smollm2-135m**" in out and "| abstain vi |" in out
     summary = out[out.index("| preset | F1 mono en |"):]
     assert "| smollm2-135m |" in summary and "abstention recall" in summary
+
+
+def test_citation_check_benchmark_prints_its_tables():
+    # A slice of the labelled support set (60 dev + 60 test examples) with the real embedder.
+    out = run_bench("citation_check.py", "--limit", "60")
+    assert "| statement → passage | examples | balanced accuracy |" in out and "| all | 60 |" in out
+    assert "| kind | label | examples | accuracy |" in out and "lexical only" in out and "embedder only" in out
+    overall = next(line for line in out.splitlines() if line.startswith("| all |"))
+    assert float(overall.split("|")[3]) >= 0.75  # the full test split measures ~0.9 (README)

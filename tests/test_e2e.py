@@ -3,6 +3,7 @@ bundled corpus. The 135M model is too weak to answer well; these tests check the
 retrieval across languages, streaming, citations that resolve to exact document offsets."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -75,6 +76,18 @@ def test_citations_resolve_end_to_end_with_a_scripted_answer(real_assistant):
     assert answer.uncited == ["Invented claim."]
     assert_citations_resolve(answer)
     assert scripted.calls and "[1] " in scripted.calls[0][-1]["content"]
+    # The answer's own check, Assistant.check again, and the standalone check over the source file.
+    assert answer.check is not None and [st.verdict for st in answer.check.statements] == ["supported", "uncited"]
+    assert answer.check.citation_recall == 0.5 and answer.check.citation_precision == 1.0
+    again = real_assistant.check(answer)
+    assert [(st.text, st.verdict) for st in again.statements] == [(st.text, st.verdict)
+                                                                  for st in answer.check.statements]
+    claim = f"{shown.text[s:e].rstrip('.')} [1]."
+    report = real_assistant.check(claim, [shown.source])
+    assert report.ok and report.statements[0].citations[0].filename == shown.filename
+    changed = re.sub(r"\d+", lambda m: str(int(m.group()) + 1), claim.replace(" [1]", "")) + " [1]"
+    if changed != claim:  # a sentence with a number: changed, it no longer holds
+        assert not real_assistant.check(changed, [shown.source]).ok
 
 
 def test_stream_yields_pieces_then_the_answer(real_assistant):

@@ -148,3 +148,19 @@ def test_partial_support_sits_between(checker):
     r = checker.support("The forum opened in Hanoi and launched a new satellite programme with Airbus engineers.",
                         EN, statement_language="en", passage_language="en")
     assert r.verdict in (PARTIAL, UNSUPPORTED) and r.score < checker.thresholds.supported
+
+
+def test_dates_written_differently_across_languages_still_match(checker):
+    vi = "Thông báo được đưa ra vào tháng Hai năm 1974, khi 20% trạm xăng hết nhiên liệu."
+    assert verdict(checker, "The announcement came in February 1974, when 20% of stations ran dry.", vi,
+                   "en", "vi") == SUPPORTED
+    assert verdict(checker, "The announcement came in March 1974, when 20% of stations ran dry.", vi,
+                   "en", "vi") == UNSUPPORTED  # month 3 is not month 2
+    fr = "Le forum s'est ouvert le 12 mai 2023 à Hanoï."
+    assert verdict(checker, "Diễn đàn khai mạc ngày 12/5/2023 tại Hà Nội.", fr, "vi", "fr") == SUPPORTED
+
+
+def test_a_quotation_translated_into_another_language_still_counts(checker):
+    en = 'In 1937 Tesla published an article titled "A Machine to End War".'
+    vi = 'Năm 1937, Tesla đăng bài báo có tựa đề "Cỗ máy chấm dứt chiến tranh".'
+    assert verdict(checker, vi, en, "vi", "en") == SUPPORTED

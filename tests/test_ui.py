@@ -2,11 +2,16 @@
 
 The chat function is called directly (as Gradio would), the Blocks app is served on a free
 port and fetched over HTTP, and when Chromium is installed the page is rendered headless to
-check that the JavaScript front-end really draws the title and the example questions.
+check that the JavaScript front-end really draws the title and the example questions, and
+that a checked answer keeps its verdict badges, links and <mark>s through Gradio's sanitiser
+(a badge click opens its own answer's passage). The rendering of verdicts is unit-tested on
+a hand-built checked Answer.
 """
 from __future__ import annotations
 
 import html
+import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from vjassistant import Answer, Assistant, Citation, Passage
+from vjassistant.check import CitationReport, StatementCheck
+from vjassistant.citations import statements
 from vjassistant.documents import bundled_corpus
-from vjassistant.ui import EXAMPLES, SEARCHING, build_ui, chat_fn, format_answer, history_pairs, launch
+from vjassistant.ui import CSS, EXAMPLES, SEARCHING, build_ui, chat_fn, format_answer, history_pairs, launch
 
 from .conftest import TEST_MODEL, free_port
 
@@ -51,7 +58,8 @@ def check_final(final: str) -> bool:
     """True when ``final`` is a cited answer, False when it is an abstention; fails otherwise."""
     if "<h4>Sources</h4>" in final:
         assert any(name in final for name in CORPUS_FILES), final
-        assert "<details>" in final and "<blockquote>" in final and "chars " in final
+        assert "<details>" in final and '<blockquote class="vja-passage"' in final and "chars " in final
+        assert "Citations checked:" in final and re.search(r'<sup class="vja-cite vja-\w+" title=', final)
         return True
     assert "don't contain the answer" in html.unescape(final) or "No documents" in final, final
     assert "why:" in final
@@ -93,15 +101,105 @@ def test_format_answer_escapes_document_text() -> None:
                 date="2020-10-25", language="en", start=10, end=60, text="JETRO & NIC signed on 19 Oct 2020.",
                 number=1)
     c = Citation(marker=1, doc_id="d1", filename=p.filename, source=p.source, title=p.title, chunk_id="c1",
-                 start=10, end=44, quote="JETRO & NIC signed on 19 Oct 2020.", statement="s",
+                 start=10, end=44, quote="JETRO & NIC signed on 19 Oct 2020.", statement="They signed on 19 Oct 2020.",
                  verdict="supported", score=1.0)
     shown = format_answer(Answer(question="q", text="They signed on 19 Oct 2020 [1].", citations=[c, c],
                                  passages=[p]))
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "a&lt;b&gt;.txt" in shown
-    assert '<sup class="vja-cite">1</sup>' in shown and shown.count("<details>") == 1
-    assert "JETRO &amp; NIC" in shown and "2020-10-25" in shown and "chars 10–44" in shown
+    assert shown.count("<details>") == 1 and '<sup class="vja-cite vja-supported"' in shown
+    assert "<mark>JETRO &amp; NIC signed on 19 Oct 2020.</mark>" in shown
+    assert "2020-10-25" in shown and "chars 10–44" in shown
+    assert "Citations checked" not in shown  # no check, no figures
     abstained = format_answer(Answer(question="q", text="No <b>answer</b>.", abstained=True, reason="low score"))
     assert "&lt;b&gt;" in abstained and "why: low score" in abstained and "Sources" not in abstained
+
+
+DOC = 'Intro.\nJETRO & NIC signed the <MoU> on 19 Oct 2020 in Hanoi.\n\n# Kishida spoke of *cooperation*.'
+TEXT = "JETRO and NIC signed the MoU on 19 Oct 2020 [1]. Kishida spoke in 1994 [1, 2]. The sky is green."
+
+
+def cite(p: Passage, statement: str, evidence: str, verdict: str, score: float, missing=()) -> Citation:
+    start = DOC.index(evidence) if p.number == 1 else p.start + p.text.index(evidence)
+    return Citation(marker=p.number, doc_id=p.doc_id, filename=p.filename, source=p.source, title=p.title,
+                    chunk_id=p.chunk_id, start=start, end=start + len(evidence), quote=evidence, statement=statement,
+                    verdict=verdict, score=score, missing=list(missing))
+
+
+def checked_answer(question: str = "q") -> Answer:
+    """A hand-built checked answer: one supported, one partly supported (two citations), one uncited sentence."""
+    p1 = Passage(chunk_id="c1", doc_id="d1", source="/x/a.txt", filename="a.txt", title="A & <b>", date="2020-10-25",
+                 language="en", start=7, end=len(DOC), text=DOC[7:], number=1)
+    p2 = Passage(chunk_id="c2", doc_id="d2", source="/x/b.txt", filename="b.txt", title="B", date="", language="vi",
+                 start=100, end=120, text="Kishida phát biểu.", number=2)
+    s1, s2, s3 = statements(TEXT)
+    c1 = cite(p1, s1.text, "JETRO & NIC signed the <MoU> on 19 Oct 2020", "supported", 0.93)
+    c3 = cite(p1, s2.text, "19 Oct 2020 in Hanoi", "partial", 0.5, ["1994"])  # overlaps c1: one <mark>
+    c4 = cite(p2, s2.text, "Kishida phát biểu", "unverified", 0.0)
+    check = CitationReport([StatementCheck(s1.text, s1.start, s1.end, [1], "supported", 0.93, [c1], precise=[1]),
+                            StatementCheck(s2.text, s2.start, s2.end, [1, 2], "partial", 0.5, [c3, c4]),
+                            StatementCheck(s3.text, s3.start, s3.end, [], "uncited", 0.0)],
+                           citation_recall=0.3333, citation_precision=0.3333, citations=3)
+    return Answer(question=question, text=TEXT, citations=[c1, c3, c4], passages=[p1, p2], check=check)
+
+
+def badges(shown: str) -> list[tuple[str, str, str]]:
+    """(classes, title, number) of each inline badge of the answer part."""
+    body = shown.split('<div class="vja-sources">')[0]
+    return re.findall(r'<sup class="([^"]*)" title="([^"]*)"><a href="#[^"]+">(\d+)</a></sup>', body)
+
+
+def test_badges_take_the_verdict_of_their_citation_for_their_sentence() -> None:
+    found = badges(format_answer(checked_answer()))
+    assert [(cls, n) for cls, _, n in found] == [("vja-cite vja-supported", "1"), ("vja-cite vja-partial", "1"),
+                                                 ("vja-cite vja-unverified", "2")]
+    assert "supported · score 0.93" in found[0][1]
+    assert "partial · score 0.50 · not in the passage: 1994" in html.unescape(found[1][1])
+
+
+def test_each_badge_links_to_its_passage_in_this_answer() -> None:
+    shown = format_answer(checked_answer())
+    ids = re.findall(r'<details><summary>.*?</summary><blockquote class="vja-passage" id="([^"]+)">', shown)
+    links = re.findall(r'<a href="#([^"]+)">(\d)</a>', shown)
+    assert len(ids) == 2 and {target for target, _ in links} == set(ids)
+    assert all(target == ids[int(n) - 1] for target, n in links)
+    other = format_answer(checked_answer("another question"))
+    assert not set(ids) & set(re.findall(r'id="([^"]+)"', other))  # two answers on one page never share an id
+
+
+def test_evidence_is_marked_exactly_and_escaped() -> None:
+    shown = format_answer(checked_answer())
+    marks = re.findall(r"<mark>(.*?)</mark>", shown, flags=re.S)
+    # the two spans in passage 1 overlap: one mark over both; passage 2 has its own
+    assert [html.unescape(m) for m in marks] == ["JETRO & NIC signed the <MoU> on 19 Oct 2020 in Hanoi",
+                                                 "Kishida phát biểu"]
+    assert "<MoU>" not in shown and "&lt;MoU&gt;" in shown and "A &amp; &lt;b&gt;" in shown
+    # the passage around the evidence is shown too, and no blank line ends Gradio's HTML block
+    assert "</mark>.<br><br># Kishida spoke of *cooperation*." in shown
+    assert "\n\n" not in shown.split('<div class="vja-sources">')[1]
+    assert "not in the passage: 1994" in shown and "partial</b> · score 0.50" in shown
+
+
+def test_unsupported_and_partial_sentences_are_marked() -> None:
+    shown = format_answer(checked_answer())
+    assert re.search(r'<span class="vja-unsupported" title="no citation: not supported by the sources">'
+                     r'The sky is green\.</span><span class="vja-flag"> \(not supported by the sources\)</span>', shown)
+    assert re.search(r'<span class="vja-partly" title="partly supported \(score 0.50\)">Kishida spoke in 1994'
+                     r'.*?</span><span class="vja-flag vja-partly-flag"> \(partly supported\)</span>', shown)
+    assert shown.index("JETRO and NIC") < shown.index('class="vja-partly"')  # the supported sentence is not marked
+    assert "Citations checked: 1/3 statements supported · recall 0.33 · precision 0.33" in shown
+    # the model never sees badges or labels in the history
+    plain = history_pairs([["q", shown]])[0][1]
+    assert plain == "JETRO and NIC signed the MoU on 19 Oct 2020. Kishida spoke in 1994. The sky is green."
+
+
+def test_without_a_check_uncited_sentences_are_still_marked() -> None:
+    answer = checked_answer()
+    answer.check = None
+    shown = format_answer(answer)
+    assert '<span class="vja-unsupported" title="no citation: not supported by the sources">The sky is green.' in shown
+    assert "vja-partly" not in shown and "Citations checked" not in shown
+    assert [cls for cls, _, _ in badges(shown)] == ["vja-cite vja-supported", "vja-cite vja-partial",
+                                                   "vja-cite vja-unverified"]
 
 
 def test_page_is_served_over_http(app_url: str) -> None:
@@ -121,3 +219,60 @@ def test_page_renders_in_a_browser(app_url: str, tmp_path: Path) -> None:
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120).stdout
     assert "vjassistant" in out
     assert EXAMPLES[0] in out, out[-2000:]
+
+
+# Runs in the page after Gradio drew the chat: clicks the badge of the second answer and records what happened.
+PROBE = """<script>
+function vjaProbe() {
+  const links = document.querySelectorAll('#vja-chat sup.vja-cite a[href^="#vja-"]');
+  if (links.length < 6) { setTimeout(vjaProbe, 200); return; }
+  const link = links[3], target = document.getElementById(link.getAttribute('href').slice(1));
+  const before = target.closest('details').open;
+  link.click();
+  setTimeout(() => document.body.setAttribute('data-vja-probe', JSON.stringify({
+    before, after: target.closest('details').open, path: location.pathname,
+    details: Array.from(document.querySelectorAll('#vja-chat details')).map(d => d.open),
+    badge: getComputedStyle(link.closest('sup')).backgroundColor, title: link.closest('sup').title,
+    marks: Array.from(target.querySelectorAll('mark')).map(m => m.textContent),
+    passage: target.textContent, flag: document.querySelector('#vja-chat .vja-flag').textContent,
+    footer: document.querySelector('#vja-chat .vja-check').textContent})), 500);
+}
+setTimeout(vjaProbe, 300);
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_checked_answer_renders_and_badges_open_their_passage_in_a_browser(tmp_path: Path) -> None:
+    """Gradio's chat sanitiser keeps the badges' classes, titles and links, the ids, <details> and <mark>;
+    clicking a badge of the second answer opens that answer's passage (the browser opens a closed
+    <details> holding the link's target), not the first answer's."""
+    import gradio as gr
+
+    messages = []
+    for question in ("first", "second"):
+        messages += [{"role": "user", "content": question},
+                     {"role": "assistant", "content": format_answer(checked_answer(question))}]
+    with gr.Blocks() as demo:
+        gr.Chatbot(value=messages, elem_id="vja-chat", height=500)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False,
+                css=CSS, head=PROBE)
+    try:
+        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+               "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage",
+               f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000", "--dump-dom",
+               f"http://127.0.0.1:{port}/"]
+        out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120).stdout
+    finally:
+        demo.close()
+    found = re.search(r'data-vja-probe="([^"]*)"', out)
+    assert found, out[-2000:]
+    probe = json.loads(html.unescape(found.group(1)))
+    # badges: [1] [1] [2] in each answer; links[3] is the second answer's first badge, passage 1
+    assert probe["before"] is False and probe["after"] is True and probe["path"] == "/"
+    assert probe["details"] == [False, False, True, False]  # only the second answer's passage 1 opened
+    assert probe["badge"] == "rgb(220, 252, 231)" and probe["title"].startswith("[1] supported · score 0.93")
+    assert probe["marks"] == ["JETRO & NIC signed the <MoU> on 19 Oct 2020 in Hanoi"]
+    assert "# Kishida spoke of *cooperation*." in probe["passage"]  # no Markdown inside the passage
+    assert probe["flag"] == " (partly supported)"
+    assert probe["footer"].startswith("Citations checked: 1/3 statements supported")

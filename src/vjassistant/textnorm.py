@@ -25,10 +25,14 @@ _UNIFY = str.maketrans({**{c: "'" for c in "‘’‚‛′`´ʼ"}, **{c: '"' fo
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
 # Numbers: "10 000" (French groups digits with a space), "10.000", "10,000", "2,5"; then words.
 _TOKEN = re.compile(r"\d{1,3}(?: \d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*|\w+")
-# Month names as the numbers other languages write ("May 2023" = "5/2023" = "tháng 5 năm 2023").
+# Month names as the numbers other languages write ("May 2023" = "5/2023" = "tháng 5 năm 2023"
+# = "tháng Năm 2023").
 # English ones count only capitalised ("may" is a verb); French ones are lowercase words.
 _MONTHS_EN = ("January February March April May June July August September October November December").split()
 _MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+_MONTHS_VI = {"giêng": 1, "một": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8,
+              "chín": 9, "mười": 10, "mười một": 11, "mười hai": 12, "chạp": 12}
+_MONTH_VI = re.compile(r"(?i:\btháng\s+(" + "|".join(sorted(_MONTHS_VI, key=len, reverse=True)) + r")\b)")
 _MONTH = re.compile(r"\b(" + "|".join(_MONTHS_EN + [m[:3] + r"\." for m in _MONTHS_EN if len(m) > 4]) + r")(?!\w)|"
                     r"(?i:\b(" + "|".join(_MONTHS_FR) + r")\b)")
 
@@ -102,6 +106,8 @@ def month_numbers(text: str) -> set[str]:
             out.add(str([e[:3] for e in _MONTHS_EN].index(m.group(1)[:3]) + 1))
         else:
             out.add(str(_MONTHS_FR.index(unicodedata.normalize("NFC", m.group(2).lower())) + 1))
+    for m in _MONTH_VI.finditer(unicodedata.normalize("NFC", text)):  # "tháng Hai" = February
+        out.add(str(_MONTHS_VI[" ".join(m.group(1).lower().split())]))
     return out
 
 

@@ -1,9 +1,9 @@
 """The browser UI: a Gradio chat over ``Assistant.stream`` that shows where every statement comes from.
 
 An adapter only: it turns Gradio's chat history into (question, answer) pairs, streams the
-answer as it is written, and renders the final ``Answer`` as Markdown with visible [n]
-badges and a "Sources" section (title, file, date, offsets, quoted evidence). Gradio is
-imported inside the functions so that ``import vjassistant`` stays light.
+answer as it is written, and shows the final ``Answer`` as render.py draws it (verdict
+badges, marked sentences, sources with the evidence highlighted). Gradio is imported
+inside the functions so that ``import vjassistant`` stays light.
 """
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .citations import MARKER, Citation, statements
 from .errors import ConfigError, VJAError
+from .render import SOURCES_START, badges, format_answer, format_error
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
 
-    from .assistant import Answer, Assistant
+    from .assistant import Assistant
 
 TITLE = "vjassistant"
 SUBTITLE = "Answers from your documents, every sentence cited, fully offline."
@@ -31,13 +31,24 @@ EXAMPLES = [
 ]
 PLACEHOLDER = "Ask a question about your documents, or pick an example."
 SEARCHING = '<span class="vja-muted">Searching your documents…</span>'
-_SOURCES_START = '\n\n<div class="vja-sources">'
 
 CSS = """
 .vja-header h1 { margin: 0.2rem 0 0; font-size: 1.9rem; letter-spacing: -0.02em; }
 .vja-header p { margin: 0.1rem 0 0.4rem; color: var(--body-text-color-subdued); }
 #vja-chat sup.vja-cite { display: inline-block; top: -0.45em; margin: 0 1px; padding: 0 0.42em; border-radius: 999px;
   font-size: 0.7em; font-weight: 700; line-height: 1.45; background: var(--primary-100); color: var(--primary-700); }
+#vja-chat sup.vja-cite a { color: inherit; text-decoration: none; }
+#vja-chat sup.vja-supported { background: #dcfce7; color: #166534; }
+#vja-chat sup.vja-partial { background: #fef3c7; color: #92400e; }
+#vja-chat sup.vja-unverified { background: #e5e7eb; color: #374151; }
+#vja-chat sup.vja-unsupported { background: #fee2e2; color: #991b1b; }
+.vja-unsupported { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
+.vja-partly { text-decoration: underline dotted #d97706; text-underline-offset: 3px; }
+.vja-flag { font-size: 0.75em; color: #b91c1c; }
+.vja-flag.vja-partly-flag { color: #b45309; }
+.vja-passage mark { background: #fde68a; color: #1f2937; padding: 0 1px; border-radius: 2px; }
+.vja-passage:target { outline: 2px solid var(--color-accent); outline-offset: 2px; }
+.vja-notes { margin: 0.1rem 0 0.4rem 1.1rem; padding: 0; font-size: 0.86em; }
 .vja-sources { margin-top: 0.8rem; padding-top: 0.5rem; border-top: 1px solid var(--border-color-primary); }
 .vja-sources h4 { margin: 0 0 0.3rem; font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.06em;
   color: var(--body-text-color-subdued); }
@@ -45,8 +56,6 @@ CSS = """
 .vja-sources summary { cursor: pointer; }
 .vja-sources blockquote { margin: 0.3rem 0 0.4rem 0.4rem; padding: 0.1rem 0.7rem; font-size: 0.92em;
   border-left: 3px solid var(--color-accent); }
-.vja-uncited { text-decoration: underline wavy #d97706; text-underline-offset: 3px; }
-.vja-uncited::after { content: " (uncited)"; font-size: 0.75em; color: #b45309; }
 .vja-muted, .vja-meta { color: var(--body-text-color-subdued); font-size: 0.86em; }
 .vja-docs { display: flex; flex-direction: column; gap: 0.55rem; }
 #vja-chat .example { border: 1px solid var(--border-color-primary); border-radius: 10px;
@@ -71,7 +80,8 @@ def _text(content: Any) -> str:
 
 def _plain_answer(shown: str) -> str:
     """What the model should see of an earlier reply: the answer without sources or HTML."""
-    body = shown.split(_SOURCES_START, 1)[0]
+    body = shown.split(SOURCES_START, 1)[0]
+    body = re.sub(r'\s?<sup class="vja-cite[^"]*"[^>]*>.*?</sup>|<span class="vja-flag[^"]*">.*?</span>', "", body)
     return html.unescape(re.sub(r"<[^>]+>", "", body)).strip()
 
 
@@ -93,63 +103,6 @@ def history_pairs(history: Sequence[Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _badges(text: str) -> str:
-    """Escape ``text`` and show each [n] marker as a small badge."""
-    def badge(m: re.Match[str]) -> str:
-        return "".join(f'<sup class="vja-cite">{n}</sup>' for n in re.findall(r"\d+", m.group(1)))
-    shown = MARKER.sub(badge, html.escape(text, quote=False))
-    return re.sub(r'(<sup class="vja-cite">(\d+)</sup>)(?:\s?<sup class="vja-cite">\2</sup>)+', r"\1", shown)
-
-
-def format_error(exc: VJAError) -> str:
-    """A VJAError as a chat message: what happened, then the fix."""
-    hint = f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
-    return f"⚠️ **{html.escape(exc.message)}**{hint}"
-
-
-def format_answer(answer: Answer) -> str:
-    """The final chat message: answer with badges, then one Sources entry per cited passage."""
-    if answer.abstained:
-        return f'{html.escape(answer.text)}<br><span class="vja-muted">why: {html.escape(answer.reason)}</span>'
-    by_marker: dict[int, list[Citation]] = {}
-    for c in answer.citations:
-        by_marker.setdefault(c.marker, []).append(c)
-    passages = {p.number: p for p in answer.passages}
-    entries = []
-    for marker in sorted(by_marker):
-        cites, p = by_marker[marker], passages.get(marker)
-        first = cites[0]
-        meta = [f"<code>{html.escape(first.filename)}</code>"]
-        if p is not None and p.date:
-            meta.append(html.escape(p.date))
-        if p is not None:
-            meta.append(f"passage chars {p.start}–{p.end}")
-        quotes, seen = [], set()
-        for c in cites:
-            if (c.start, c.end) in seen:
-                continue
-            seen.add((c.start, c.end))
-            quotes.append(f'<blockquote>{html.escape(c.quote.strip())}<br><span class="vja-meta">'
-                          f"chars {c.start}–{c.end} · {html.escape(c.verdict)}</span></blockquote>")
-        entries.append(f'<details><summary><sup class="vja-cite">{marker}</sup> '
-                       f"<b>{html.escape(first.title or first.filename)}</b> "
-                       f'<span class="vja-meta">· {" · ".join(meta)}</span></summary>{"".join(quotes)}</details>')
-    return f"{_marked_text(answer.text)}{_SOURCES_START}<h4>Sources</h4>{''.join(entries)}</div>"
-
-
-def _marked_text(text: str) -> str:
-    """The answer with badges; sentences that carry no citation are visibly marked as such."""
-    out, pos = [], 0
-    for st in statements(text):
-        out.append(_badges(text[pos:st.start]))
-        piece = _badges(text[st.start:st.end])
-        out.append(piece if st.numbers else
-                   f'<span class="vja-uncited" title="No passage supports this sentence">{piece}</span>')
-        pos = st.end
-    out.append(_badges(text[pos:]))
-    return "".join(out)
-
-
 def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:
     """A generator function for ``gr.ChatInterface``: streams the answer, ends with the cited version."""
     from .assistant import Answer
@@ -163,7 +116,7 @@ def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:
                     yield format_answer(item)
                     return
                 shown += item
-                yield _badges(shown)
+                yield badges(shown)
         except VJAError as exc:
             yield format_error(exc)
 

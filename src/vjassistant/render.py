@@ -1,0 +1,189 @@
+"""Rendering a checked Answer as chat HTML: verdict badges, marked sentences, sources with evidence.
+
+[n] badges are coloured by the checker's verdict on that citation for that sentence;
+unsupported and partly supported sentences are marked; a "Sources" section has one
+``<details>`` per cited passage showing the passage with its evidence spans in ``<mark>``,
+each verdict, score and the words the passage lacks, then the check's citation recall and
+precision. Nothing is judged here: the verdicts come from ``Answer.check`` (or, without one,
+from the citations). Gradio runs no script in chat messages, so a badge is a plain link to
+its passage (``#id``): following a fragment into a closed ``<details>`` opens it, in the
+browser itself. Everything from documents or the model is HTML-escaped.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from .check import UNCITED, CitationReport
+from .citations import MARKER, PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Citation, statements
+from .errors import VJAError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .assistant import Answer
+    from .retrieval import Passage
+
+SOURCES_START = '\n\n<div class="vja-sources">'
+
+
+_MARKER_RUN = re.compile(f"(?:{MARKER.pattern})+")
+
+
+def badges(text: str, badge: Callable[[int], str] | None = None) -> str:
+    """Escape ``text`` and show each [n] marker as a small badge (``badge(n)``; plain by default).
+
+    A run of markers ("[1] [1, 2]") becomes one badge per distinct number.
+    """
+    def run(m: re.Match[str]) -> str:
+        numbers = dict.fromkeys(int(n) for n in re.findall(r"\d+", m.group(0)))
+        return "".join(badge(n) if badge else f'<sup class="vja-cite">{n}</sup>' for n in numbers)
+    return _MARKER_RUN.sub(run, html.escape(text, quote=False))
+
+
+def _badge(n: int, c: Citation | None, anchor: str = "") -> str:
+    """Badge [n] coloured by the verdict on citation ``c``; a link to the passage's entry when ``anchor``."""
+    label = f'<a href="#{anchor}">{n}</a>' if anchor else str(n)
+    if c is None:  # not judged (no check, or the text is still streaming)
+        return f'<sup class="vja-cite">{label}</sup>'
+    tip = f"[{n}] {c.verdict} · score {c.score:.2f}" + (f" · not in the passage: {', '.join(c.missing)}"
+                                                        if c.missing else "")
+    return (f'<sup class="vja-cite vja-{html.escape(c.verdict)}" '
+            f'title="{html.escape(tip + (" · click to show the passage" if anchor else ""))}">{label}</sup>')
+
+
+def format_error(exc: VJAError) -> str:
+    """A VJAError as a chat message: what happened, then the fix."""
+    hint = f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
+    return f"⚠️ **{html.escape(exc.message)}**{hint}"
+
+
+class _Span(NamedTuple):
+    """One answer sentence to render: its span in the text, the verdict on it, its citations by marker."""
+
+    start: int
+    end: int
+    verdict: str | None  # None: not judged (no check, cited sentence): no mark
+    score: float
+    cites: dict[int, Citation]
+
+
+# How a sentence is marked: CSS class, label shown after it.
+_FLAGS = {UNSUPPORTED: ("vja-unsupported", "not supported by the sources"),
+          UNCITED: ("vja-unsupported", "not supported by the sources"),
+          PARTIAL: ("vja-partly", "partly supported")}
+_RANK = {SUPPORTED: 0, UNVERIFIED: 1, PARTIAL: 2, UNSUPPORTED: 3}  # a passage's badge shows its worst verdict
+
+
+def _spans(answer: Answer) -> list[_Span]:
+    """The sentences with their verdicts: from ``answer.check`` or, without it, the citations' statements."""
+    if answer.check is not None:
+        return [_Span(s.start, s.end, s.verdict, s.score, {c.marker: c for c in s.citations})
+                for s in answer.check.statements]
+    judged = {(c.statement, c.marker): c for c in answer.citations}
+    return [_Span(s.start, s.end, None if s.numbers else UNCITED, 0.0,
+                  {n: judged[s.text, n] for n in s.numbers if (s.text, n) in judged}) for s in statements(answer.text)]
+
+
+def _judged(answer: Answer) -> list[Citation]:
+    """Every (sentence, passage) judgement, in answer order: the check's when there is one."""
+    if answer.check is not None:
+        return [c for s in answer.check.statements for c in s.citations]
+    return list(answer.citations)
+
+
+def format_answer(answer: Answer) -> str:
+    """The final chat message: the answer with verdict badges, its Sources, and the check's figures."""
+    if answer.abstained:
+        return f'{html.escape(answer.text)}<br><span class="vja-muted">why: {html.escape(answer.reason)}</span>'
+    # Ids are page-wide and every answer has a passage [1]: a per-answer key keeps each badge on its own answer.
+    key = hashlib.sha1(f"{answer.question}\0{answer.text}\0{answer.timings.get('total_s', '')}".encode()).hexdigest()
+    anchor = f"vja-{key[:10]}-{{}}".format
+    by_marker: dict[int, list[Citation]] = {}
+    for c in _judged(answer):
+        by_marker.setdefault(c.marker, []).append(c)
+    passages = {p.number: p for p in answer.passages}
+    entries = [_source(n, cites, passages.get(n), anchor(n)) for n, cites in sorted(by_marker.items())]
+    footer = _footer(answer.check) if answer.check is not None else ""
+    return (f"{_marked_text(answer.text, _spans(answer), lambda n: anchor(n) if n in by_marker else '')}"
+            f"{SOURCES_START}<h4>Sources</h4>{''.join(entries)}{footer}</div>")
+
+
+def _source(marker: int, cites: list[Citation], p: Passage | None, anchor: str) -> str:
+    """One Sources entry: a summary line with the passage's badge, then the passage with its evidence marked."""
+    first, worst = cites[0], max(cites, key=lambda c: _RANK.get(c.verdict, 0))
+    meta = [f"<code>{html.escape(first.filename)}</code>"]
+    if p is not None and p.date:
+        meta.append(html.escape(p.date))
+    if p is not None:
+        meta.append(f"passage chars {p.start}–{p.end}")
+    notes, seen = [], set()
+    for c in cites:
+        if (c.statement, c.start, c.end) in seen:
+            continue
+        seen.add((c.statement, c.start, c.end))
+        lacks = f" · not in the passage: {html.escape(', '.join(c.missing))}" if c.missing else ""
+        notes.append(f'<li><b class="vja-verdict">{html.escape(c.verdict)}</b> · score {c.score:.2f} · '
+                     f"chars {c.start}–{c.end} · for “{html.escape(' '.join(c.statement.split()))}”{lacks}</li>")
+    return (f"<details><summary>{_badge(marker, worst)} <b>{html.escape(first.title or first.filename)}</b> "
+            f'<span class="vja-meta">· {" · ".join(meta)}</span></summary>'
+            f'<blockquote class="vja-passage" id="{anchor}">{_evidence(p, cites)}</blockquote>'
+            f'<ul class="vja-notes">{"".join(notes)}</ul></details>')
+
+
+def _evidence(p: Passage | None, cites: Sequence[Citation]) -> str:
+    """The passage, escaped, with every evidence span in ``<mark>`` (overlapping spans merged).
+
+    A span is marked only where the passage really holds the quote; without the passage the
+    quotes alone are shown. Line breaks become ``<br>``: a blank line would end the HTML block
+    in Gradio's Markdown and the rest of the passage would be read as Markdown.
+    """
+    if p is None:
+        return _lines("<br>".join(dict.fromkeys(f"<mark>{html.escape(c.quote.strip())}</mark>"
+                                                for c in cites if c.quote)))
+    spans = sorted((c.start - p.start, c.end - p.start) for c in cites
+                   if p.start <= c.start < c.end <= p.end and p.text[c.start - p.start:c.end - p.start] == c.quote)
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(f"{html.escape(p.text[pos:s])}<mark>{html.escape(p.text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(p.text[pos:]))
+    return _lines("".join(out).strip())
+
+
+def _lines(shown: str) -> str:
+    return re.sub(r"[ \t]*\r?\n[ \t]*", "<br>", shown)
+
+
+def _footer(check: CitationReport) -> str:
+    """The check's figures: how many sentences their citations support, ALCE recall and precision."""
+    n, ok = len(check.statements), sum(s.verdict == SUPPORTED for s in check.statements)
+    unverified = sum(s.verdict == UNVERIFIED for s in check.statements)
+    extra = f" · {unverified} unverified (another language)" if unverified else ""
+    return (f'<p class="vja-meta vja-check">Citations checked: {ok}/{n} statements supported{extra} · '
+            f"recall {check.citation_recall:.2f} · precision {check.citation_precision:.2f}</p>")
+
+
+def _marked_text(text: str, spans: Sequence[_Span], anchor: Callable[[int], str]) -> str:
+    """The answer with verdict badges; unsupported, uncited and partly supported sentences visibly marked."""
+    out, pos = [], 0
+    for sp in spans:
+        out.append(badges(text[pos:sp.start]))
+        piece = badges(text[sp.start:sp.end], lambda n, sp=sp: _badge(n, sp.cites.get(n), anchor(n)))
+        if sp.verdict in _FLAGS:
+            cls, label = _FLAGS[sp.verdict]
+            tip = "no citation: " + label if sp.verdict == UNCITED else f"{label} (score {sp.score:.2f})"
+            flag = "vja-flag vja-partly-flag" if sp.verdict == PARTIAL else "vja-flag"
+            piece = (f'<span class="{cls}" title="{html.escape(tip)}">{piece}</span>'
+                     f'<span class="{flag}"> ({label})</span>')
+        out.append(piece)
+        pos = sp.end
+    out.append(badges(text[pos:]))
+    return "".join(out)
