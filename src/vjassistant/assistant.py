@@ -49,7 +49,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["check"] = self.check.to_dict() if self.check is not None else None  # with "ok" and "unsupported"
+        return data
 
 
 @dataclass

@@ -27,7 +27,6 @@ from .retrieval import Passage
 from .support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
 
 UNCITED = "uncited"  # a statement with no marker (or only markers that point at no passage)
-_ORDER = {SUPPORTED: 0, UNVERIFIED: 1, PARTIAL: 2, UNSUPPORTED: 3, UNCITED: 4}
 
 
 @dataclass
@@ -68,10 +67,6 @@ class CitationReport:
         return {"ok": self.ok, "citation_recall": self.citation_recall, "citation_precision": self.citation_precision,
                 "citations": self.citations, "unsupported": [s.text for s in self.unsupported],
                 "statements": [asdict(s) for s in self.statements]}
-
-
-def _worst(verdicts: Sequence[str]) -> str:
-    return max(verdicts, key=_ORDER.__getitem__)
 
 
 def check_statements(text: str, passages: Sequence[Passage], checker: SupportChecker) -> CitationReport:
