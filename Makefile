@@ -49,7 +49,7 @@ test: install browser
 # Every benchmark and evaluation table in the README, regenerated (about two hours on 2 cores).
 bench: install
 	for m in $(TEST_MODEL) qwen2.5-coder-0.5b $(MODEL); do $(BIN)/vjassistant models pull $$m || exit 1; done
-	cd benchmarks && for s in quality generation prompt_cost retrieval ingestion; do \
+	cd benchmarks && for s in quality citation_check generation prompt_cost retrieval ingestion; do \
 	  ../$(BIN)/python $$s.py --update-readme || exit 1; done
 	cd benchmarks && ../$(BIN)/python startup.py --preset $(MODEL) --update-readme
 

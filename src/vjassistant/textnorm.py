@@ -25,6 +25,7 @@ _UNIFY = str.maketrans({**{c: "'" for c in "‘’‚‛′`´ʼ"}, **{c: '"' fo
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
 # Numbers: "10 000" (French groups digits with a space), "10.000", "10,000", "2,5"; then words.
 _TOKEN = re.compile(r"\d{1,3}(?: \d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*|\w+")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # a number as written in one piece
 # Month names as the numbers other languages write ("May 2023" = "5/2023" = "tháng 5 năm 2023"
 # = "tháng Năm 2023").
 # English ones count only capitalised ("may" is a verb); French ones are lowercase words.

@@ -27,11 +27,11 @@ from pathlib import Path
 
 from ..chunking import sentence_spans
 from ..retrieval import lexical_tokens
+from ..textnorm import NUMBER
 from .datasets import BUNDLED, _read_json, in_split
 
 KINDS = ("copy", "answer", "qa", "other", "answer_other", "qa_wrong", "number", "name",
          "cross", "cross_other", "cross_number")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w+")
 
 
@@ -91,12 +91,12 @@ def _closest_other(sentence: str, para: _Paragraph, article: Sequence[_Paragraph
 
 
 def _change_number(sentence: str, passage: str, rng: random.Random) -> str | None:
-    numbers = list(_NUMBER.finditer(sentence))
+    numbers = list(NUMBER.finditer(sentence))
     if not numbers:
         return None
     m = rng.choice(numbers)
     digits = re.sub(r"\D", "", m.group())
-    present = {re.sub(r"\D", "", n) for n in _NUMBER.findall(passage)}
+    present = {re.sub(r"\D", "", n) for n in NUMBER.findall(passage)}
     for delta in (1, 2, 3, 7, 10):
         candidate = str(int(digits) + delta) if len(digits) < 18 else None
         if candidate and candidate not in present:
