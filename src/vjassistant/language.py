@@ -13,7 +13,7 @@ LANGUAGE_NAMES = {"en": "English", "fr": "French", "vi": "Vietnamese", "de": "Ge
                   "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
                   "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ru": "Russian"}
 
-_VI_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+VI_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 
 NOT_FOUND = {
     "en": "The documents don't contain the answer to this question.",
@@ -39,7 +39,7 @@ def _identifier():  # -> py3langid LanguageIdentifier
 def detect_language(text: str, default: str = "en") -> str:
     """ISO 639-1 code of ``text``; ``default`` when there is nothing to go on."""
     sample = text[:2000]
-    if len(_VI_LETTERS.findall(sample)) >= 2:
+    if len(VI_LETTERS.findall(sample)) >= 2:
         return "vi"
     if not re.search(r"[^\W\d_]{2,}", sample):  # no word of letters: digits and symbols say nothing
         return default

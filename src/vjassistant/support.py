@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 
 from .chunking import sentence_spans
 from .embeddings import Embedder
-from .language import detect_language
+from .language import VI_LETTERS, detect_language
 from .retrieval import STOPWORDS
 from .textnorm import Normalized, Token, month_numbers, normalize, simple, tokens, word_key
 
@@ -44,7 +44,6 @@ _MAX_WINDOW = 3  # sentences
 _SENTENCE_STARTERS = frozenset("""he she it they we i you this that these those there here his her its their our my
 il elle ils elles on nous vous je ce cet cette ces cela ça celui celle ceux leur lui
 nó họ tôi ta chúng mình ông bà anh chị em cô đây đấy điều việc""".split())
-_VI_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ def _first_word_is_name(word: str, words: list[re.Match[str]], text: str) -> boo
         return True
     if simple(word) in _SENTENCE_STARTERS:
         return False
-    if _VI_LETTERS.search(text):
+    if VI_LETTERS.search(text):
         return len(words) > 1 and words[1].group()[0].isupper()
     return True
 

@@ -87,7 +87,7 @@ def load_eval_set(paths: Sequence[str | Path], docs: Sequence[str | Path] = ()) 
 
 
 # --- SQuAD ------------------------------------------------------------------------------------
-def _read_json(path: Path) -> dict:
+def read_squad_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -112,7 +112,7 @@ def _shape(data: dict) -> list[list[list[str]]]:
 
 
 def load_squad(paths: Sequence[Path]) -> EvalSet:
-    loaded = [(p, _read_json(p)) for p in paths]
+    loaded = [(p, read_squad_json(p)) for p in paths]
     languages = [_language_of(p, d) for p, d in loaded]
     if len(set(languages)) != len(languages):
         raise InputError(f"Two files have the same language ({', '.join(languages)})",

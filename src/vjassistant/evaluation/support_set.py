@@ -28,7 +28,7 @@ from pathlib import Path
 from ..chunking import sentence_spans
 from ..retrieval import lexical_tokens
 from ..textnorm import NUMBER
-from .datasets import BUNDLED, _read_json, in_split
+from .datasets import BUNDLED, in_split, read_squad_json
 
 KINDS = ("copy", "answer", "qa", "other", "answer_other", "qa_wrong", "number", "name",
          "cross", "cross_other", "cross_number")
@@ -62,7 +62,7 @@ class _Paragraph:
 
 def _paragraphs(path: Path) -> list[list[_Paragraph]]:
     articles = []
-    for ai, article in enumerate(_read_json(path)["data"]):
+    for ai, article in enumerate(read_squad_json(path)["data"]):
         paras = []
         for pi, para in enumerate(article["paragraphs"]):
             ctx = para["context"]
