@@ -173,3 +173,26 @@ def test_cli_chat_keeps_context(real_assistant):
               stdin="Who signed the MoU on May 1?\nWhere was it exchanged?\n\n")
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("> ") >= 2
+
+
+def test_translating_a_checked_answer_with_the_real_model_keeps_its_shape_or_keeps_the_original(real_assistant):
+    """The 135M model's translation of a checked English answer into Vietnamese: kept only with
+    the same statements, markers and numbers; the check and the evidence carry over unchanged."""
+    from vjassistant.check import check_statements
+    from vjassistant.citations import resolve
+    from vjassistant.translate import translate_answer
+
+    english = [p for p in real_assistant.retrieve("When did JETRO open its office in Hanoi?", k=6)
+               if p.language == "en"]
+    assert english, "the bundled corpus has English reports"
+    p = english[0]
+    p.number = 1
+    s, e = next((s, e) for s, e in sentence_spans(p.text) if len(p.text[s:e].split()) >= 6)
+    text, cites = resolve(f"{p.text[s:e].rstrip('.')} [1].", [p], real_assistant.checker)
+    report = check_statements(text, [p], real_assistant.checker)
+    done = translate_answer(real_assistant.chat_model, text, "vi", report, cites)
+    if done is None:  # refused: the caller keeps the checked original
+        return
+    assert re.findall(r"\[\d+\]", done.text) == re.findall(r"\[\d+\]", text)
+    assert [st.verdict for st in done.report.statements] == [st.verdict for st in report.statements]
+    assert [(c.start, c.end, c.quote) for c in done.citations] == [(c.start, c.end, c.quote) for c in cites]

@@ -164,3 +164,21 @@ def test_a_quotation_translated_into_another_language_still_counts(checker):
     en = 'In 1937 Tesla published an article titled "A Machine to End War".'
     vi = 'Năm 1937, Tesla đăng bài báo có tựa đề "Cỗ máy chấm dứt chiến tranh".'
     assert verdict(checker, vi, en, "vi", "en") == SUPPORTED
+
+
+def test_scaled_numbers_meet_across_languages_and_must_still_match(checker):
+    vi = "Phí phát sóng hàng năm là 30 triệu Bảng. Công ty có 2,5 tỷ USD."
+    assert verdict(checker, "30 million Bảng", vi, "vi", "vi") == SUPPORTED         # "30 triệu" = 30 million
+    assert verdict(checker, "The annual broadcasting fee is 30 million pounds.", vi, "en", "vi") == SUPPORTED
+    assert verdict(checker, "2.5 billion USD", vi, "en", "vi") == SUPPORTED
+    assert verdict(checker, "The annual broadcasting fee is 30 billion pounds.", vi, "en", "vi") == UNSUPPORTED
+    assert verdict(checker, "30", vi, "vi", "vi") == SUPPORTED                      # the bare number is there too
+    assert word_key("30") != "30e6"
+
+
+def test_words_quoted_as_written_are_matched_whatever_language_they_seem(checker):
+    vi = 'Hoàng đế Henry III thăng chức cho Drogo với tư cách là "dux et magister Italiae".'
+    # Detected as French (it is Latin), but every word stands in the Vietnamese passage.
+    result = checker.support("dux et magister Italiae", vi, statement_language="fr", passage_language="vi")
+    assert result.verdict == SUPPORTED and result.same_language
+    assert vi[result.start:result.end] == "dux et magister Italiae"

@@ -26,6 +26,7 @@ from .prompts import NOT_FOUND_SENTINEL, answer_messages, fixed_messages, rewrit
 from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
 from .support import SUPPORTED, UNVERIFIED, SupportChecker
+from .translate import needs_translation, translate_answer
 
 History = Sequence[tuple[str, str]]
 
@@ -43,6 +44,9 @@ class Answer:
     raw_text: str = ""  # the model's own words, before markers were checked (empty if it never ran)
     uncited: list[str] = field(default_factory=list)  # answer sentences no passage supports
     check: CitationReport | None = None  # every statement's verdict, ALCE citation recall and precision
+    # The checked answer as the model wrote it, in its passages' language, when ``text`` is its
+    # translation into the question's language (translate.py); empty otherwise.
+    original_text: str = ""
     language: str = "en"
     standalone_question: str = ""
     model: str = ""
@@ -285,9 +289,21 @@ class Assistant:
             yield from self._abstain(answer, say(NOT_FOUND, language),
                                      "no statement of the answer is supported by a passage", t0)
             return
+        if s.translate_answers and needs_translation(answer.text, language, [p.language for p in answer.passages]):
+            self._translate(answer, model, language)
         answer.uncited = [st.text for st in answer.check.unsupported]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
+
+    def _translate(self, answer: Answer, model: ChatModel, language: str) -> None:
+        """Put the checked answer into the question's language, its verdicts and citations kept."""
+        t0 = time.perf_counter()
+        done = translate_answer(model, answer.text, language, answer.check, answer.citations,
+                                max_tokens=self.settings.max_tokens)
+        answer.timings["translate_s"] = time.perf_counter() - t0
+        if done is not None:
+            answer.original_text, answer.text = answer.text, done.text
+            answer.check, answer.citations = done.report, done.citations
 
     def check(self, answer: Answer | str, passages: Sequence[Passage | str | Path] | None = None) -> CitationReport:
         """Check the citations of an Answer (against its own passages), or of any text with [n]

@@ -201,6 +201,8 @@ def _ask(assistant: Any, args: argparse.Namespace) -> int:
 
 def format_sources(answer: Any) -> str:
     lines = [f"  (abstained: {answer.reason})"] if answer.abstained else []
+    if answer.original_text:
+        lines.append(f"  (machine-translated; checked as written: {answer.original_text})")
     for c in answer.citations:
         lines.append(f"  [{c.marker}] {c.title} — {c.filename} chars {c.start}-{c.end} ({c.verdict})")
         lines.append(f"      \"{c.quote[:200]}\"")

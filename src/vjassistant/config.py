@@ -80,6 +80,10 @@ class Settings:
     # dev (50 questions per language, qwen2.5-coder-1.5b, top_k 3): 120 gave F1 68.8 en / 53.7 vi
     # at TTFT 4.3 s; 80 gave 64.0 / 43.6 at 3.2 s (the window more often loses the answer).
     passage_tokens: int = 120
+    # Translate an answer the model wrote in its passages' language into the question's, after
+    # it is checked (translate.py). Off: the local models' translations cannot be verified and
+    # sometimes change the meaning; the measured effect is in translate.py and the README.
+    translate_answers: bool = False
     max_question_chars: int = 2000
     history_turns: int = 3
     host: str = "127.0.0.1"
@@ -146,6 +150,13 @@ def parse_assignments(items: list[str]) -> dict[str, object]:
 
 def _convert(name: str, type_: object, raw: str) -> object:
     kind = str(type_)
+    if kind == "bool":
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"VJA_{name.upper()}={raw!r} is not true or false",
+                          f"set VJA_{name.upper()} to 1 or 0, or unset it")
     try:
         if kind == "int":
             return int(raw)

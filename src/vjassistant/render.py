@@ -106,7 +106,10 @@ def format_answer(answer: Answer) -> str:
     passages = {p.number: p for p in answer.passages}
     entries = [_source(n, cites, passages.get(n), anchor(n)) for n, cites in sorted(by_marker.items())]
     footer = _footer(answer.check) if answer.check is not None else ""
-    return (f"{_marked_text(answer.text, _spans(answer), lambda n: anchor(n) if n in by_marker else '')}"
+    original = ("" if not answer.original_text else  # the translation cannot be checked: show what was
+                f'<br><span class="vja-muted">machine-translated; checked as written: '
+                f'{badges(answer.original_text)}</span>')
+    return (f"{_marked_text(answer.text, _spans(answer), lambda n: anchor(n) if n in by_marker else '')}{original}"
             f"{SOURCES_START}<h4>Sources</h4>{''.join(entries)}{footer}</div>")
 
 

@@ -32,7 +32,7 @@ from .chunking import sentence_spans
 from .embeddings import Embedder
 from .language import VI_LETTERS, detect_language
 from .retrieval import STOPWORDS
-from .textnorm import Normalized, Token, month_numbers, normalize, simple, tokens, word_key
+from .textnorm import Normalized, Token, month_numbers, normalize, number_base, simple, tokens, word_key
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 UNVERIFIED = "unverified"  # another language and no embedder to compare meaning with
@@ -107,7 +107,13 @@ class _Passage:
 
     @cached_property
     def keys(self) -> set[str]:
-        return {t.key for t in self.toks} | month_numbers(self.text)
+        return {t.key for t in self.toks} | set(self.scaled) | month_numbers(self.text)
+
+    @cached_property
+    def scaled(self) -> dict[str, str]:
+        """Bare numbers the passage writes only with a scale word: "30" -> "30e6" ("30 triệu")."""
+        keys = {t.key for t in self.toks}
+        return {number_base(k): k for k in sorted(keys) if k[:1].isdigit() and number_base(k) not in keys}
 
     @cached_property
     def squashed(self) -> str:
@@ -116,7 +122,7 @@ class _Passage:
 
     @cached_property
     def word_keys(self) -> list[str]:
-        return sorted(k for k in self.keys if not k.isdigit() and len(k) >= 5)
+        return sorted(k for k in self.keys if not k[:1].isdigit() and len(k) >= 5)
 
 
 def _statement(text: str) -> _Statement:
@@ -223,8 +229,10 @@ class SupportChecker:
         s_lang = statement_language or detect_language(statement, default="en")
         p_lang = passage_language or detect_language(passage[:600], default=s_lang)
         # Names and numbers read the same in every language: a statement of fewer than three
-        # words tells no language apart ("Denver Broncos", "1932"), so it is checked word for word.
-        same = s_lang == p_lang or len(st.words) < 3
+        # words tells no language apart ("Denver Broncos", "1932"), so it is checked word for word;
+        # so is one whose every word stands in the passage as written, whatever language it was
+        # taken for ("dux et magister Italiae" quoted from a Vietnamese passage).
+        same = s_lang == p_lang or len(st.words) < 3 or all(k in p.keys for k in st.content)
         missing = sorted(n for n in st.numbers if n not in p.keys)
         names = {n for n in st.names if self._match(n, p) is not None or _squash(n) in p.squashed}
         name_share = len(names) / len(st.names) if st.names else 1.0
@@ -288,8 +296,8 @@ class SupportChecker:
     def _match(self, key: str, p: _Passage) -> str | None:
         """The passage word ``key`` matches: itself, or a close spelling (inflection, typo)."""
         if key in p.keys:
-            return key
-        if key.isdigit() or len(key) < 5 or not p.word_keys:
+            return p.scaled.get(key, key)
+        if key[:1].isdigit() or len(key) < 5 or not p.word_keys:
             return None
         hit = process.extractOne(key, p.word_keys, scorer=fuzz.ratio, score_cutoff=self.thresholds.fuzzy_ratio)
         return hit[0] if hit else None

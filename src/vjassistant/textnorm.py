@@ -10,7 +10,9 @@ Words are compared by ``word_key``: Vietnamese writes the tone mark of "oa", "oe
 in two styles ("hòa" and "hoà", "thủy" and "thuỷ"); the key moves tone marks to the end of
 the word so both styles meet, while vowel-quality marks (â, ă, ê, ô, ơ, ư, đ) stay, since
 they make different words. Numbers are keyed by their digits alone, so "1,000", "1.000"
-and "1000" meet ("2,5" and "2.5" too); a number must then match exactly.
+and "1000" meet ("2,5" and "2.5" too); a number must then match exactly. A number followed by
+a scale word is one number whatever the language: "30 million", "30 triệu" and "30 millions"
+are all keyed "30e6" (the passage also offers the bare "30", which a statement may quote).
 """
 from __future__ import annotations
 
@@ -36,6 +38,12 @@ _MONTHS_VI = {"giêng": 1, "một": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, 
 _MONTH_VI = re.compile(r"(?i:\btháng\s+(" + "|".join(sorted(_MONTHS_VI, key=len, reverse=True)) + r")\b)")
 _MONTH = re.compile(r"\b(" + "|".join(_MONTHS_EN + [m[:3] + r"\." for m in _MONTHS_EN if len(m) > 4]) + r")(?!\w)|"
                     r"(?i:\b(" + "|".join(_MONTHS_FR) + r")\b)")
+
+
+# Scale words after a number, by language (en, fr, vi): their power of ten.
+_SCALES = {"thousand": 3, "thousands": 3, "mille": 3, "nghìn": 3, "ngàn": 3,
+           "million": 6, "millions": 6, "triệu": 6,
+           "billion": 9, "billions": 9, "milliard": 9, "milliards": 9, "tỷ": 9, "tỉ": 9}
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,12 @@ class Token:
 
     @property
     def is_number(self) -> bool:
-        return self.key.isdigit()
+        return self.key[:1].isdigit()
+
+
+def number_base(key: str) -> str:
+    """The digits of a number key without its scale: "30e6" -> "30"."""
+    return key.split("e", 1)[0]
 
 
 def month_numbers(text: str) -> set[str]:
@@ -113,5 +126,18 @@ def month_numbers(text: str) -> set[str]:
 
 
 def tokens(norm: str) -> list[Token]:
-    """Words and numbers of a normalised text, with their keys and offsets."""
-    return [Token(word_key(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(norm)]
+    """Words and numbers of a normalised text, with their keys and offsets; a number and the
+    scale word after it ("30 million") are one token keyed "30e6"."""
+    out: list[Token] = []
+    for m in _TOKEN.finditer(norm):
+        key = word_key(m.group())
+        prev = out[-1] if out else None
+        if (prev is not None and prev.key.isdigit() and key in _SCALE_KEYS
+                and not norm[prev.end:m.start()].strip()):
+            out[-1] = Token(f"{prev.key}e{_SCALE_KEYS[key]}", prev.start, m.end())
+            continue
+        out.append(Token(key, m.start(), m.end()))
+    return out
+
+
+_SCALE_KEYS = {word_key(w): power for w, power in _SCALES.items()}
