@@ -4,7 +4,8 @@ Asked in Vietnamese about English passages, the small local models answer in Eng
 the time, whatever the prompt says (rule 5, an instruction in the question's language and a
 translated worked example were each measured and changed nothing: see prompts.py). So the
 answer is checked as the model wrote it, in the passages' language, where the check is word
-for word, and can then be translated by the same model with a short few-shot prompt.
+for word, and can then be translated by the same model with a short few-shot prompt (a prompt
+of its own: llama.cpp then reads the answer prompt's fixed prefix again for the next question).
 
 A translation is kept only when it keeps the answer's shape: as many statements, the same
 markers on each, the same numbers, and no longer in the source language. Otherwise the
