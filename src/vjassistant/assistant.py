@@ -296,14 +296,15 @@ class Assistant:
         yield answer
 
     def _translate(self, answer: Answer, model: ChatModel, language: str) -> None:
-        """Put the checked answer into the question's language, its verdicts and citations kept."""
+        """Put the checked answer into the question's language when the passages still bear it out."""
+        assert answer.check is not None  # only a checked answer is translated
         t0 = time.perf_counter()
-        done = translate_answer(model, answer.text, language, answer.check, answer.citations,
+        done = translate_answer(model, answer.text, language, answer.check, answer.passages, self.checker,
                                 max_tokens=self.settings.max_tokens)
         answer.timings["translate_s"] = time.perf_counter() - t0
         if done is not None:
-            answer.original_text, answer.text = answer.text, done.text
-            answer.check, answer.citations = done.report, done.citations
+            answer.original_text, (answer.text, answer.check) = answer.text, done
+            answer.citations = [c for st in answer.check.statements for c in st.citations]
 
     def check(self, answer: Answer | str, passages: Sequence[Passage | str | Path] | None = None) -> CitationReport:
         """Check the citations of an Answer (against its own passages), or of any text with [n]

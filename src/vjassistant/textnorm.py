@@ -125,6 +125,12 @@ def month_numbers(text: str) -> set[str]:
     return out
 
 
+def numbers(text: str) -> set[str]:
+    """The number keys an original ``text`` holds: its numbers ("30 million" as "30e6") and the
+    months its month names stand for."""
+    return {t.key for t in tokens(simple(text)) if t.is_number} | month_numbers(text)
+
+
 def tokens(norm: str) -> list[Token]:
     """Words and numbers of a normalised text, with their keys and offsets; a number and the
     scale word after it ("30 million") are one token keyed "30e6"."""
