@@ -71,6 +71,19 @@ def test_marker_on_the_wrong_passage_moves_to_the_one_that_states_it():
     assert [c.marker for c in cites] == [2]
 
 
+def test_marker_on_a_passage_that_only_shares_the_topic_moves_to_the_one_that_states_it():
+    text = ("Both chloroplast membranes are homologous to the cyanobacterium's original double membranes. "
+            "The two innermost membranes around chloroplasts correspond to the membranes of the ancestral "
+            "cyanobacterium's cell wall.")
+    cut = text.index("The two")
+    p1, p2 = passage(1, 0, cut, text), passage(2, cut, len(text), text)
+    claim = "both chloroplast membranes are homologous to the cyanobacterium's double membranes"
+    assert SupportChecker().support(claim, p2.text).verdict == "partial"  # the premise of the test
+    shown, cites = resolve(claim + " [2]", [p1, p2])
+    assert shown == claim + " [1]"
+    assert [(c.marker, c.verdict) for c in cites] == [(1, "supported")]
+
+
 def test_a_missing_name_makes_a_statement_unsupported():
     assert support("Kishida signed a cooperation agreement in Hanoi.", DOC) < 0.35
 

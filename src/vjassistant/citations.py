@@ -131,8 +131,11 @@ def resolve(text: str, passages: Sequence[Passage],
         strong = bool(results) and results[best].verdict == SUPPORTED
         if strong and not numbers:
             numbers, inferred = [best], True
-        elif strong and all(results[n].verdict == UNSUPPORTED for n in numbers):
-            numbers = [best]  # the model cited the wrong passage; another one clearly states it
+        elif strong and all(results[n].verdict in (UNSUPPORTED, PARTIAL) for n in numbers):
+            # The model cited the wrong passage; another one clearly states it. A cited passage that
+            # shares the statement's topic scores partial, not unsupported (XQuAD: "both chloroplast
+            # membranes are homologous ... [2]" with the sentence in [1] and [2] on the same topic).
+            numbers = [best]
         # A citation whose passage plainly does not say it is dropped: the sentence then shows as uncited.
         cites = [citation(st.text, by_number[n], results[n], inferred) for n in numbers
                  if results[n].verdict != UNSUPPORTED]
