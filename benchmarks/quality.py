@@ -9,12 +9,14 @@
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
 
-    python benchmarks/quality.py [--limit 40] [--presets ...] [--split test] [--update-readme]
+    python benchmarks/quality.py [--limit 40] [--presets ...] [--split test] [--update-readme] [--json-dir DIR]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 from common import installed_presets, publish, table, update_readme
 
@@ -33,6 +35,8 @@ def main() -> None:
     ap.add_argument("--presets", default="", help="comma-separated; default: every installed preset; 'none'")
     ap.add_argument("--skip-retrieval", action="store_true")
     ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--json-dir", type=Path, help="also write each preset's full report (every question) "
+                                                   "as DIR/<preset>.json, to read the answers behind a figure")
     args = ap.parse_args()
     settings, sets = Settings.from_env(), args.sets.split(",")
     names = installed_presets(args.presets, settings.models_dir)
@@ -49,6 +53,10 @@ def main() -> None:
         sections.append(f"**{name}**\n\n{markdown_table(report.runs)}\n\n{report.caption()} "
                         f"Run took {time.perf_counter() - t0:.0f} s.")
         print(sections[-1], flush=True)
+        if args.json_dir:
+            args.json_dir.mkdir(parents=True, exist_ok=True)
+            (args.json_dir / f"{name}.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1),
+                                                         encoding="utf-8")
     if args.update_readme and sections:
         update_readme("quality-answers", "\n\n".join(sections))
     if reports:

@@ -1,4 +1,5 @@
 """Smoke runs of the benchmark scripts with tiny arguments (and the 135M model), so they keep working."""
+import json
 import os
 import subprocess
 import sys
@@ -52,9 +53,13 @@ def test_prompt_cost_benchmark_prints_its_tables():
     assert "| setting | gold in prompt |" in out and "| top_k=2, passage_tokens=60 |" in out
 
 
-def test_quality_benchmark_prints_its_tables():
+def test_quality_benchmark_prints_its_tables(tmp_path):
     mini = ",".join(str(BENCH.parent / "tests" / "data" / f"xquad-mini.{lang}.json") for lang in ("en", "vi"))
-    out = run_bench("quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit", "2", "--split", "all")
+    out = run_bench("quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit", "2", "--split", "all",
+                    "--json-dir", str(tmp_path))
+    report = json.loads((tmp_path / "smollm2-135m.json").read_text(encoding="utf-8"))
+    assert {r["name"] for r in report["runs"]} >= {"mono en", "abstain vi"}
+    assert all(q["question"] for r in report["runs"] for q in r["results"])
     assert "| mono en |" in out and "| cross vi→en |" in out and "(retrieval only)" in out
     assert "**smollm2-135m**" in out and "| abstain vi |" in out
     summary = out[out.index("| preset | F1 mono en |"):]
