@@ -38,7 +38,10 @@ _EXAMPLE_PASSAGES = (
 )
 # A further example answering a Vietnamese question with a translated answer changed nothing
 # measurable (XQuAD dev, 30 Vietnamese questions over English passages: F1 21.0 with it, 20.6
-# without), so the examples stay short and English.
+# without), so the examples stay short and English. Teaching minimal spans ("noon" for "at noon", an
+# added "electric [1]" example, "without repeating words of the question" in rule 2) traded F1 for
+# EM: 69.8 vs 70.7 F1, 60.0 vs 56.7 EM (XQuAD English dev, 60 questions, 1.5B); it cut right answers
+# short ("18" for "over the age of 18") as often as it trimmed long ones, and declined more.
 _EXAMPLES = (("Who built the lighthouse at Port Elda?", "Maria Okafor [1]"),
              ("When does the fish market close?", "at noon [2]"),
              ("How tall is the lighthouse?", NOT_FOUND_SENTINEL))
