@@ -3,9 +3,9 @@
 A marker that points at no passage is removed, never shown, both from the final answer
 and from the text streamed while the model writes. Every statement is checked against
 every passage (support.py): a marker on a passage that supports its statement only in part
-or not at all is moved to one that fully does; failing that, an unsupporting one is dropped; a sentence the model left without a marker gets one
-when a passage supports it, so small models that forget brackets still produce checkable
-answers.
+or not at all is moved to one that fully does; failing that, an unsupporting one is dropped.
+A sentence the model left without a marker gets one when a passage supports it, so small
+models that forget brackets still produce checkable answers.
 """
 from __future__ import annotations
 
