@@ -14,7 +14,6 @@ Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables a
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -55,8 +54,7 @@ def main() -> None:
         print(sections[-1], flush=True)
         if args.json_dir:
             args.json_dir.mkdir(parents=True, exist_ok=True)
-            (args.json_dir / f"{name}.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1),
-                                                         encoding="utf-8")
+            report.write_json(args.json_dir / f"{name}.json")
     if args.update_readme and sections:
         update_readme("quality-answers", "\n\n".join(sections))
     if reports:

@@ -9,7 +9,7 @@ from vjassistant.check import check_citations
 from vjassistant.chunking import sentence_spans
 from vjassistant.embeddings import E5Embedder
 from vjassistant.support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
-from vjassistant.textnorm import normalize, simple, word_key
+from vjassistant.textnorm import normalize, simple, tokens, word_key
 
 EN = ("The Vietnam–Japan innovation forum opened in Hanoi on 12 May 2023. Prime Minister Pham Minh Chinh "
       "and JETRO chairman Ishiguro Norihiko signed a memorandum on semiconductor training. "
@@ -173,5 +173,8 @@ def test_scaled_numbers_meet_across_languages_and_must_still_match(checker):
     assert verdict(checker, "2.5 billion USD", vi, "en", "vi") == SUPPORTED
     assert verdict(checker, "The annual broadcasting fee is 30 billion pounds.", vi, "en", "vi") == UNSUPPORTED
     assert verdict(checker, "30", vi, "vi", "vi") == SUPPORTED                      # the bare number is there too
-    assert word_key("30") != "30e6"
-
+    # One token per scaled number, spanning the number and its scale word, in every language:
+    assert [(t.key, simple(vi)[t.start:t.end]) for t in tokens(simple(vi)) if t.is_number] == [
+        ("30e6", "30 triệu"), ("25e9", "2,5 tỷ")]
+    assert [t.key for t in tokens("30 millions de livres")][:1] == ["30e6"]
+    assert [t.key for t in tokens("30 pounds")][:1] == ["30"]

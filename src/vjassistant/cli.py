@@ -256,7 +256,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.markdown:
         Path(args.markdown).write_text(table + "\n", encoding="utf-8")
     if args.json:
-        Path(args.json).write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        report.write_json(args.json)
     return 0
 
 

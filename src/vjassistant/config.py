@@ -151,9 +151,10 @@ def parse_assignments(items: list[str]) -> dict[str, object]:
 def _convert(name: str, type_: object, raw: str) -> object:
     kind = str(type_)
     if kind == "bool":
-        if raw.strip().lower() in ("1", "true", "yes", "on"):
+        word = raw.strip().lower()
+        if word in ("1", "true", "yes", "on"):
             return True
-        if raw.strip().lower() in ("0", "false", "no", "off", ""):
+        if word in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"VJA_{name.upper()}={raw!r} is not true or false",
                           f"set VJA_{name.upper()} to 1 or 0, or unset it")

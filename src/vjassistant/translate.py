@@ -76,12 +76,13 @@ def translate_answer(model: ChatModel, text: str, language: str, report: Citatio
     after = statements(translated)
     if not translated or len(before) != len(after):
         return None
-    source = detect_language(MARKER.sub("", text), default=language)
-    if source != language and detect_language(MARKER.sub("", translated), default=language) == source:
+    plain, plain_translated = MARKER.sub("", text), MARKER.sub("", translated)
+    source = detect_language(plain, default=language)
+    if source != language and detect_language(plain_translated, default=language) == source:
         return None  # not translated after all
     if any(list(dict.fromkeys(a.numbers)) != list(dict.fromkeys(b.numbers)) for a, b in zip(before, after)):
-        return None
-    if numbers(MARKER.sub("", text)) != numbers(MARKER.sub("", translated)):
+        return None  # a statement's markers changed
+    if numbers(plain) != numbers(plain_translated):
         return None
     checked = check_statements(translated, passages, checker)
     if any(_RANK[new.verdict] < _RANK[old.verdict] for new, old in zip(checked.statements, report.statements,

@@ -1,9 +1,11 @@
 """An evaluation's report: a markdown table (one row per run) and the whole thing as JSON."""
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from ..config import Settings
@@ -33,6 +35,10 @@ class EvalReport:
         return {"dataset": self.dataset, "model": self.model, "config": asdict(self.config),
                 "settings": {k: getattr(self.settings, k) for k in TUNABLES}, "seconds": round(self.seconds, 1),
                 "runs": [r.to_dict() for r in self.runs]}
+
+    def write_json(self, path: str | Path) -> None:
+        """The full report, every question with its answer, citations and timings, as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
 
     def to_markdown(self) -> str:
         return markdown_table(self.runs) + "\n\n" + self.caption()
