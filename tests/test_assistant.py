@@ -7,7 +7,7 @@ import pytest
 from vjassistant import Answer, Assistant, InputError, ModelError, Settings, StoreError
 from vjassistant.store import ChunkStore
 
-from .conftest import FakeEmbedder
+from .conftest import FakeEmbedder, JudgingModel
 
 FACTS = ("NIC and JETRO signed a cooperation agreement in Hanoi on October 19th, 2020. "
          "JETRO has promoted Japanese investment in Vietnam since 1993.")
@@ -85,6 +85,47 @@ def test_abstains_when_no_citation_survives(fake_assistant, docs):
     a.ingest([docs])
     answer = a.ask("When did NIC and JETRO sign the agreement?")
     assert answer.abstained and "supported by a passage" in answer.reason
+
+
+def _judged(docs, reply, yes, **settings) -> tuple[Answer, JudgingModel]:
+    model = JudgingModel(reply, yes)
+    a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+                  embedder=FakeEmbedder(), chat_model=model)
+    a.ingest([docs])
+    return a.ask("When did NIC and JETRO sign the cooperation agreement?"), model
+
+
+def test_a_citation_the_model_refutes_is_removed_and_an_answer_left_without_one_declined(docs):
+    reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
+    answer, model = _judged(docs, reply, lambda _: 0.2, verify_gap=-10)
+    assert answer.abstained and "does not answer the question" in answer.reason and answer.citations == []
+    (asked,) = model.judged  # a prompt of its own: the cited passage, the question, the statement
+    assert asked[0]["role"] == "system" and "JETRO signed a cooperation agreement" in asked[-1]["content"]
+    assert "Question: When did NIC and JETRO sign" in asked[-1]["content"]
+    assert "Proposed answer: NIC and JETRO signed a cooperation agreement in Hanoi." in asked[-1]["content"]
+
+    kept, model = _judged(docs, reply, lambda _: 0.9, verify_gap=-10)
+    assert not kept.abstained and kept.text == reply and len(model.judged) == 1
+    assert kept.timings["verified"] == 1
+
+
+def test_only_the_refuted_statement_loses_its_citation(docs):
+    reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]. JETRO has promoted Japanese investment [1]."
+    answer, _ = _judged(docs, reply, lambda msg: 0.1 if "Proposed answer: JETRO" in msg else 0.9, verify_gap=-10)
+    assert not answer.abstained
+    assert answer.text == "NIC and JETRO signed a cooperation agreement in Hanoi [1]. JETRO has promoted Japanese investment."
+    assert [c.statement for c in answer.citations] == ["NIC and JETRO signed a cooperation agreement in Hanoi."]
+    assert answer.uncited == ["JETRO has promoted Japanese investment."]
+
+
+def test_the_model_is_not_asked_when_the_answer_stands_where_the_question_points(docs):
+    """With the default gap, an answer drawn from the sentence that best matches the question is
+    not checked again; a check turned off (verify_min_yes 0) never asks."""
+    reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
+    answer, model = _judged(docs, reply, lambda _: 0.0)
+    assert not answer.abstained and model.judged == [] and answer.timings["verified"] == 0
+    answer, model = _judged(docs, reply, lambda _: 0.0, verify_gap=-10, verify_min_yes=0)
+    assert not answer.abstained and model.judged == [] and "verified" not in answer.timings
 
 
 def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):

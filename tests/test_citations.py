@@ -1,5 +1,5 @@
 """Marker parsing, invalid-marker removal (final and streamed), inference and offsets."""
-from vjassistant.citations import StreamFilter, clean_markers, resolve, statements
+from vjassistant.citations import StreamFilter, clean_markers, drop_markers, resolve, statements
 from vjassistant.retrieval import Passage
 from vjassistant.support import SupportChecker
 
@@ -19,6 +19,13 @@ def passage(number, start, end, text=DOC):
 
 def test_clean_markers_drops_out_of_range_numbers():
     assert clean_markers("A [1]. B [7]. C [1, 9].", {1, 2}) == "A [1]. B. C [1]."
+
+
+def test_drop_markers_removes_only_the_named_statement_marker_pairs():
+    text = "Hanoi hosted it [1, 2]. Osaka did not [2]. Tokyo was third [2]."
+    assert drop_markers(text, {("Hanoi hosted it.", 2), ("Tokyo was third.", 2)}) == \
+        "Hanoi hosted it [1]. Osaka did not [2]. Tokyo was third."
+    assert drop_markers(text, set()) == text
 
 
 def test_statements_attach_trailing_markers_to_previous_sentence():

@@ -212,3 +212,38 @@ def test_an_answer_in_the_passages_language_goes_through_translation_with_the_re
         assert all(c.statement == answer.check.statements[0].text for c in answer.citations)
     else:  # refused: the checked English answer as it was
         assert MARKER.sub("", answer.text).strip().rstrip(".") == sentence
+
+
+def test_the_real_model_judges_a_cited_passage_after_its_answer(real_assistant):
+    """verify.py with llama.cpp's logits: a scripted answer citing a sentence of a retrieved
+    passage, every citation judged (verify_gap -10) by the real 135M model; the answer then stays
+    cited or is declined for that reason, and the model still answers normally afterwards."""
+    question = CASES[0][0]
+    settings = real_assistant.settings.replace(verify_gap=-10.0)
+    real = real_assistant.chat_model
+
+    class AnswerThenJudge(ScriptedModel):
+        def choose(self, messages, options):
+            self.calls.append(list(messages))
+            return real.choose(messages, options)
+
+    def assistant(model) -> Assistant:
+        return Assistant(settings, embedder=real_assistant.embedder, store=real_assistant.store, chat_model=model)
+    p = assistant(ScriptedModel("")).ask(question).passages[0]
+    sentence = next(p.text[s:e] for s, e in sentence_spans(p.text) if len(p.text[s:e].split()) >= 6).rstrip(".")
+    model = AnswerThenJudge(f"{sentence} [{p.number}].")
+    answer = assistant(model).ask(question)
+    assert len(model.calls) == 2 and model.calls[1][-1]["content"].startswith(f"Passage:\n{p.text}")
+    assert answer.timings.get("verified") == 1
+    if answer.abstained:
+        assert "does not answer the question" in answer.reason and answer.citations == []
+    else:
+        assert answer.citations and answer.citations[0].marker == p.number
+    weights = real.choose(model.calls[1], ("yes", "no"))
+    assert set(weights) == {"yes", "no"} and abs(sum(weights.values()) - 1) < 1e-6
+    assert all(0 < w < 1 for w in weights.values())
+    before = real._llm.n_tokens  # the KV cache is put back as it was: the next answer reuses its prefix
+    real.choose(model.calls[1], ("yes", "no"))
+    assert real._llm.n_tokens == before
+    again = real_assistant.ask(question)
+    assert again.abstained or again.citations

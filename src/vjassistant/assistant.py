@@ -14,19 +14,20 @@ from typing import Any
 
 from .check import CitationReport, check_statements
 from .chunking import chunk_text
-from .citations import Citation, StreamFilter, resolve
+from .citations import Citation, StreamFilter, drop_markers, resolve
 from .config import Settings
 from .documents import Document, bundled_corpus, iter_files, load_document
 from .embeddings import E5Embedder, Embedder, RecentPassages
 from .errors import DocumentError, InputError
 from .focus import focus_passages
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
-from .llm import ChatModel
+from .llm import ChatModel, Judge
 from .prompts import NOT_FOUND_SENTINEL, answer_messages, fixed_messages, rewrite_messages, select_passages
 from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
 from .support import SUPPORTED, UNVERIFIED, SupportChecker
 from .translate import needs_translation, translate_answer
+from .verify import distances, judge
 
 History = Sequence[tuple[str, str]]
 
@@ -285,15 +286,36 @@ class Assistant:
                                                 self.checker)
         answer.check = check_statements(answer.text, answer.passages, self.checker)
         answer.timings["check_s"] = time.perf_counter() - checked
+        refuted = self._verify(answer, query_vector)
         if not any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements):
-            yield from self._abstain(answer, say(NOT_FOUND, language),
-                                     "no statement of the answer is supported by a passage", t0)
+            why = ("the model judged that the passage it cited does not answer the question" if refuted
+                   else "no statement of the answer is supported by a passage")
+            yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
             return
         if s.translate_answers and needs_translation(answer.text, language, [p.language for p in answer.passages]):
             self._translate(answer, model, language)
         answer.uncited = [st.text for st in answer.check.unsupported]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
+
+    def _verify(self, answer: Answer, query_vector: Any) -> int:
+        """Remove the citations the model, asked again, judges not to answer the question (verify.py);
+        returns how many it removed."""
+        s, model = self.settings, self.chat_model
+        if not s.verify_min_yes or not answer.citations or not isinstance(model, Judge):
+            return 0
+        t0 = time.perf_counter()
+        gaps = distances(answer.standalone_question, answer.citations, answer.passages, self.sentence_embedder,
+                         query_vector)
+        verdicts = judge(model, answer.standalone_question, answer.citations, answer.passages, gaps, s.verify_gap)
+        refuted = [v.citation for v in verdicts if v.refutes(s.verify_min_yes)]
+        if refuted:
+            answer.text = drop_markers(answer.text, {(c.statement, c.marker) for c in refuted})
+            answer.citations = [c for c in answer.citations if all(c is not r for r in refuted)]
+            answer.check = check_statements(answer.text, answer.passages, self.checker)
+        answer.timings["verify_s"] = time.perf_counter() - t0
+        answer.timings["verified"] = len(verdicts)
+        return len(refuted)
 
     def _translate(self, answer: Answer, model: ChatModel, language: str) -> None:
         """Put the checked answer into the question's language when the passages still bear it out."""

@@ -20,7 +20,7 @@ from .support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Support, Suppo
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+")
-__all__ = ["Citation", "Statement", "StreamFilter", "resolve", "statements", "PARTIAL", "SUPPORTED",
+__all__ = ["Citation", "Statement", "StreamFilter", "drop_markers", "resolve", "statements", "PARTIAL", "SUPPORTED",
            "UNSUPPORTED", "UNVERIFIED"]
 
 
@@ -155,6 +155,19 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
     marker = f" [{', '.join(map(str, numbers))}]"
     m = re.search(r"[.!?…]+[\"'”’»)\]]*$", sentence)
     return sentence[:m.start()] + marker + sentence[m.start():] if m else sentence + marker
+
+
+def drop_markers(text: str, pairs: set[tuple[str, int]]) -> str:
+    """``text`` without the markers given as (statement text, marker number) pairs."""
+    shown, pos = [], 0
+    for st in statements(text):
+        numbers = list(dict.fromkeys(st.numbers))
+        kept = [n for n in numbers if (st.text, n) not in pairs]
+        if kept != numbers:
+            shown += [text[pos:st.start], with_markers(st.text, kept)]
+            pos = st.end
+    shown.append(text[pos:])
+    return "".join(shown).strip()
 
 
 def citation(statement: str, p: Passage, result: Support, inferred: bool = False) -> Citation:

@@ -31,30 +31,43 @@ def focus_passages(question: str, passages: Sequence[Passage], embedder: Embedde
     ``query_vector``: the question's embedding if the caller already has it (retrieval did)."""
     if max_tokens <= 0:
         return list(passages)
-    plans = []  # (passage, sentence spans, token counts) for the passages that need cutting
+    counts = {id(p): [count_tokens(p.text[s:e]) for s, e in _sentences(p)] for p in passages}
+    long = [p for p in passages if sum(counts[id(p)]) > max_tokens and len(counts[id(p)]) > 1]
+    scored = dict(zip(map(id, long), sentence_scores(question, long, embedder, query_vector)))
+    out = []
     for p in passages:
-        # The document title heading the first chunk is already in the passage's header line.
-        spans = [(s, e) for s, e in sentence_spans(p.text) if p.text[s:e] != p.title]
-        tokens = [count_tokens(p.text[s:e]) for s, e in spans]
-        plans.append((p, spans, tokens) if sum(tokens) > max_tokens and len(spans) > 1 else (p, [], []))
-    sentences = [p.text[s:e] for p, spans, _ in plans for s, e in spans]
+        if id(p) not in scored:
+            out.append(p)
+            continue
+        sentences = scored[id(p)]
+        lo, hi = _window([score for _, _, score in sentences], counts[id(p)], max_tokens)
+        start, end = sentences[lo][0], sentences[hi - 1][1]
+        out.append(dataclasses.replace(p, start=p.start + start, end=p.start + end, text=p.text[start:end]))
+    return out
+
+
+def sentence_scores(question: str, passages: Sequence[Passage], embedder: Embedder,
+                    query_vector: np.ndarray | None = None) -> list[list[tuple[int, int, float]]]:
+    """Each passage's sentences as (start, end, score) in passage offsets: how well each bears on
+    the question (cosine with it plus ``LEXICAL_WEIGHT`` times the share of its words held)."""
+    spans = [_sentences(p) for p in passages]
+    sentences = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
     if not sentences:
-        return list(passages)
+        return [[] for _ in passages]
     query = embedder.embed_query(question) if query_vector is None else query_vector
     similarity = embedder.embed_passages(sentences) @ query
     q_terms = set(lexical_tokens(question))
     out, i = [], 0
-    for p, spans, tokens in plans:
-        if not spans:
-            out.append(p)
-            continue
-        scores = [float(similarity[i + j]) + LEXICAL_WEIGHT * _coverage(q_terms, p.text[s:e])
-                  for j, (s, e) in enumerate(spans)]
-        i += len(spans)
-        lo, hi = _window(scores, tokens, max_tokens)
-        start, end = spans[lo][0], spans[hi - 1][1]
-        out.append(dataclasses.replace(p, start=p.start + start, end=p.start + end, text=p.text[start:end]))
+    for p, ss in zip(passages, spans):
+        out.append([(s, e, float(similarity[i + j]) + LEXICAL_WEIGHT * _coverage(q_terms, p.text[s:e]))
+                    for j, (s, e) in enumerate(ss)])
+        i += len(ss)
     return out
+
+
+def _sentences(p: Passage) -> list[tuple[int, int]]:
+    # The document title heading the first chunk is already in the passage's header line.
+    return [(s, e) for s, e in sentence_spans(p.text) if p.text[s:e] != p.title]
 
 
 def _coverage(q_terms: set[str], sentence: str) -> float:

@@ -7,10 +7,11 @@ prompt, so a second question that shares the fixed system prefix skips re-readin
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .errors import LLMServerError, ModelError
 
@@ -28,6 +29,21 @@ class ChatModel(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+@runtime_checkable
+class Judge(Protocol):
+    """A chat model that can also weigh fixed replies (both models here are; a custom one may not be)."""
+
+    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
+        """The probability of each option (a one-word reply such as "yes") as the reply's first
+        token, normalised over ``options``."""
+        ...
+
+
+def _normalised(mass: dict[str, float]) -> dict[str, float]:
+    total = sum(mass.values())
+    return {o: m / total for o, m in mass.items()} if total > 0 else {o: 1 / len(mass) for o in mass}
+
+
 class LlamaCppModel:
     """A GGUF model run in-process by llama-cpp-python."""
 
@@ -39,7 +55,8 @@ class LlamaCppModel:
         self.n_ctx = n_ctx
         # llama-cpp-python defaults to half the cores for generation: on 2 cores that is one
         # thread and half the tokens/s. Use every core unless told otherwise.
-        threads = n_threads or os.cpu_count() or 1
+        threads = self._threads = n_threads or os.cpu_count() or 1
+        self._judge_llm: Any = None  # built by the first choose()
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
                                         n_threads_batch=threads, n_batch=512, verbose=False)
@@ -64,6 +81,49 @@ class LlamaCppModel:
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
+        """Read the logits of the reply's first token (one token generated, greedy), in a second
+        llama.cpp context on the same weights, so the answer context keeps its KV cache (the
+        next answer's fixed prefix is not read again)."""
+        import llama_cpp
+        import numpy as np
+
+        seen: list[np.ndarray] = []
+
+        def grab(_ids: object, scores: np.ndarray) -> np.ndarray:
+            if not seen:
+                seen.append(np.array(scores, dtype=np.float64))
+            return scores
+
+        self._judge().create_chat_completion(messages=list(messages), max_tokens=1, temperature=0.0, seed=0,
+                                             logits_processor=llama_cpp.LogitsProcessorList([grab]))
+        logits = seen[0]
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        return _normalised({o: float(sum(probs[t] for t in self._first_tokens(o))) for o in options})
+
+    def _judge(self):  # -> llama_cpp.Llama
+        """A small second context for choose(): the GGUF is memory-mapped, so the weights are shared
+        through the page cache, not loaded twice. Saving and restoring the answer context's state
+        instead copied hundreds of MB per check."""
+        if self._judge_llm is None:
+            import llama_cpp
+
+            self._judge_llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=min(self.n_ctx, 2048),
+                                              n_threads=self._threads, n_threads_batch=self._threads, n_batch=512,
+                                              verbose=False)
+        return self._judge_llm
+
+    def _first_tokens(self, word: str) -> set[int]:
+        """The first token of each spelling of ``word`` a reply may start with ("yes", "Yes", " yes")."""
+        out = set()
+        for form in {word, word.capitalize(), word.upper()}:
+            for text in (form, " " + form):
+                ids = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+                if ids:
+                    out.add(ids[0])
+        return out
 
 
 class OpenAICompatibleModel:
@@ -110,6 +170,30 @@ class OpenAICompatibleModel:
         except httpx.HTTPError as exc:
             raise LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
                                  "start the server or fix VJA_LLM_URL") from exc
+
+    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
+        """From the server's top log-probabilities of the first reply token (llama.cpp server and
+        vLLM give them); a server that gives none is read from the reply's first word instead."""
+        import httpx
+
+        body = {"model": self._model or "default", "messages": list(messages), "max_tokens": 1,
+                "temperature": 0.0, "seed": 0, "logprobs": True, "top_logprobs": 20}
+        try:
+            resp = self._client.post(self._url, json=body)
+        except httpx.HTTPError as exc:
+            raise LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
+                                 "start the server or fix VJA_LLM_URL") from exc
+        if resp.status_code != 200:
+            raise LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: {resp.text[:300]}",
+                                 "check the server's model name and logs")
+        choice = (resp.json().get("choices") or [{}])[0]
+        content = ((choice.get("logprobs") or {}).get("content") or [{}])[0]
+        top = content.get("top_logprobs") or []
+        if top:
+            return _normalised({o: sum(math.exp(t["logprob"]) for t in top
+                                       if t.get("token", "").strip().lower() == o.lower()) for o in options})
+        words = ((choice.get("message") or {}).get("content") or "").strip().lower().split()
+        return _normalised({o: float(bool(words) and words[0].startswith(o.lower())) for o in options})
 
     def count_tokens(self, text: str) -> int:
         from .chunking import count_tokens  # an estimate: the server's tokenizer is unknown
