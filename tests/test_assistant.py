@@ -89,6 +89,7 @@ def test_abstains_when_no_citation_survives(fake_assistant, docs):
 
 def _judged(docs, reply, yes, **settings) -> tuple[Answer, JudgingModel]:
     model = JudgingModel(reply, yes)
+    settings = {"verify_min_yes": 0.65, **settings}  # the check is off by default
     a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
                   embedder=FakeEmbedder(), chat_model=model)
     a.ingest([docs])
@@ -113,19 +114,21 @@ def test_only_the_refuted_statement_loses_its_citation(docs):
     reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]. JETRO has promoted Japanese investment [1]."
     answer, _ = _judged(docs, reply, lambda msg: 0.1 if "Proposed answer: JETRO" in msg else 0.9, verify_gap=-10)
     assert not answer.abstained
-    assert answer.text == "NIC and JETRO signed a cooperation agreement in Hanoi [1]. JETRO has promoted Japanese investment."
+    assert answer.text == ("NIC and JETRO signed a cooperation agreement in Hanoi [1]. "
+                           "JETRO has promoted Japanese investment.")
     assert [c.statement for c in answer.citations] == ["NIC and JETRO signed a cooperation agreement in Hanoi."]
     assert answer.uncited == ["JETRO has promoted Japanese investment."]
 
 
 def test_the_model_is_not_asked_when_the_answer_stands_where_the_question_points(docs):
     """With the default gap, an answer drawn from the sentence that best matches the question is
-    not checked again; a check turned off (verify_min_yes 0) never asks."""
+    not checked again; a check turned off (verify_min_yes 0, the default) never asks."""
     reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
     answer, model = _judged(docs, reply, lambda _: 0.0)
     assert not answer.abstained and model.judged == [] and answer.timings["verified"] == 0
     answer, model = _judged(docs, reply, lambda _: 0.0, verify_gap=-10, verify_min_yes=0)
     assert not answer.abstained and model.judged == [] and "verified" not in answer.timings
+    assert Settings().verify_min_yes == 0
 
 
 def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):

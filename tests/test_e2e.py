@@ -219,7 +219,7 @@ def test_the_real_model_judges_a_cited_passage_after_its_answer(real_assistant):
     passage, every citation judged (verify_gap -10) by the real 135M model; the answer then stays
     cited or is declined for that reason, and the model still answers normally afterwards."""
     question = CASES[0][0]
-    settings = real_assistant.settings.replace(verify_gap=-10.0)
+    settings = real_assistant.settings.replace(verify_gap=-10.0, verify_min_yes=0.65)
     real = real_assistant.chat_model
 
     class AnswerThenJudge(ScriptedModel):

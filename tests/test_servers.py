@@ -79,6 +79,20 @@ def test_openai_compatible_llm_server(llm_url, real_assistant):
     assert sum(isinstance(i, str) for i in items) > 1 or answer.abstained
 
 
+def test_the_llm_server_judges_like_the_local_model(llm_url, real_assistant):
+    """verify.py through the server: its top log-probabilities give the same weights as the same
+    GGUF in-process; an answer through the server has every citation judged (verify_gap -10)."""
+    messages = [{"role": "user", "content": "Is Hanoi the capital of Vietnam? Reply yes or no."}]
+    weights = OpenAICompatibleModel(llm_url).choose(messages, ("yes", "no"))
+    assert set(weights) == {"yes", "no"} and abs(sum(weights.values()) - 1) < 1e-6
+    local = real_assistant.chat_model.choose(messages, ("yes", "no"))
+    assert abs(local["yes"] - weights["yes"]) < 0.05 and 0 < weights["yes"] < 1
+    settings = real_assistant.settings.replace(llm_url=llm_url, verify_gap=-10.0, verify_min_yes=0.65)
+    a = Assistant(settings, embedder=real_assistant.embedder, store=real_assistant.store)
+    answer = a.ask("When was the cooperation agreement between NIC and JETRO signed?")
+    assert answer.abstained or answer.timings["verified"] >= 1
+
+
 def test_unreachable_llm_server_is_a_clear_error():
     model = OpenAICompatibleModel(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(LLMServerError) as err:

@@ -172,17 +172,13 @@ class OpenAICompatibleModel:
                                  "start the server or fix VJA_LLM_URL") from exc
 
     def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
-        """From the server's top log-probabilities of the first reply token (llama.cpp server and
-        vLLM give them); a server that gives none is read from the reply's first word instead."""
-        import httpx
-
+        """From the server's top log-probabilities of the first reply token (llama.cpp's servers and
+        vLLM give them); from the reply's first word when a server gives none or refuses them."""
         body = {"model": self._model or "default", "messages": list(messages), "max_tokens": 1,
-                "temperature": 0.0, "seed": 0, "logprobs": True, "top_logprobs": 20}
-        try:
-            resp = self._client.post(self._url, json=body)
-        except httpx.HTTPError as exc:
-            raise LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
-                                 "start the server or fix VJA_LLM_URL") from exc
+                "temperature": 0.0, "seed": 0}
+        resp = self._post({**body, "logprobs": True, "top_logprobs": 20})
+        if resp.status_code != 200:
+            resp = self._post(body)
         if resp.status_code != 200:
             raise LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: {resp.text[:300]}",
                                  "check the server's model name and logs")
@@ -194,6 +190,15 @@ class OpenAICompatibleModel:
                                        if t.get("token", "").strip().lower() == o.lower()) for o in options})
         words = ((choice.get("message") or {}).get("content") or "").strip().lower().split()
         return _normalised({o: float(bool(words) and words[0].startswith(o.lower())) for o in options})
+
+    def _post(self, body: dict[str, object]):  # -> httpx.Response
+        import httpx
+
+        try:
+            return self._client.post(self._url, json=body)
+        except httpx.HTTPError as exc:
+            raise LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
+                                 "start the server or fix VJA_LLM_URL") from exc
 
     def count_tokens(self, text: str) -> int:
         from .chunking import count_tokens  # an estimate: the server's tokenizer is unknown

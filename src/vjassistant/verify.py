@@ -20,6 +20,13 @@ Two signals, the second only when the first fires:
 
 A refuted citation is removed from the answer; a statement left with no supported citation
 shows as uncited, and an answer left with none is declined.
+
+Off by default (``Settings.verify_min_yes`` 0): the local 1.5B model is not a reliable judge.
+On XQuAD dev (mono, cross and abstain runs, 40 questions each, 152 citations) gap 0.05 sent 23
+citations to the model and "yes" under 0.65 removed 8 (7 invalid, 1 valid under a wrong answer):
+citation precision 0.882 -> 0.924; every citation asked, the same threshold removed 10 invalid
+and 12 valid ones. On the test split the same settings declined 9 answers, 6 of them right, and
+pooled citation precision stayed 0.93 (170 citations).
 """
 from __future__ import annotations
 
