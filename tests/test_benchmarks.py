@@ -56,7 +56,8 @@ def test_prompt_cost_benchmark_prints_its_tables():
 def test_quality_benchmark_prints_its_tables(tmp_path):
     mini = ",".join(str(BENCH.parent / "tests" / "data" / f"xquad-mini.{lang}.json") for lang in ("en", "vi"))
     out = run_bench("quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit", "2", "--split", "all",
-                    "--json-dir", str(tmp_path))
+                    "--json-dir", str(tmp_path), "--target-limit", "3",
+                    "--target-model", "smollm2-135m")
     report = json.loads((tmp_path / "smollm2-135m.json").read_text(encoding="utf-8"))
     assert {r["name"] for r in report["runs"]} >= {"mono en", "abstain vi"}
     assert all(q["question"] for r in report["runs"] for q in r["results"])
@@ -64,6 +65,8 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
     assert "**smollm2-135m**" in out and "| abstain vi |" in out
     summary = out[out.index("| preset | F1 mono en |"):]
     assert "| smollm2-135m |" in summary and "abstention recall" in summary
+    target = out[out.index("| run | model | F1 | F1 95% interval |"):]
+    assert "| mono en |" in target and ("| met |" in target or "not met" in target or "undecided" in target)
 
 
 def test_citation_check_benchmark_prints_its_tables():

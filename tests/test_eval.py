@@ -8,7 +8,14 @@ from vjassistant.config import Settings, parse_assignments
 from vjassistant.errors import ConfigError, InputError
 from vjassistant.evaluation import EvalConfig, evaluate, load_eval_set
 from vjassistant.evaluation.datasets import in_split, sample
-from vjassistant.evaluation.metrics import contains_answer, exact_match, normalize_answer, percentile, token_f1
+from vjassistant.evaluation.metrics import (
+    bootstrap_interval,
+    contains_answer,
+    exact_match,
+    normalize_answer,
+    percentile,
+    token_f1,
+)
 from vjassistant.evaluation.runner import CachedEmbedder, plan_runs
 
 from .conftest import ROOT, FakeEmbedder, ScriptedModel
@@ -200,3 +207,13 @@ def test_jsonl_set_runs_as_given_with_abstention_metrics(tmp_path):
     assert bridge.rank == 1 and bridge.exact_match == 1.0 and bridge.citations[0]["valid"]
     assert cup.abstained and not cup.answerable  # nothing relevant: declined before the model
     assert run.metric("abstention recall").value == 1.0 and run.metric("abstention precision").value == 1.0
+
+
+def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_questions():
+    few = [1.0, 0.0] * 20
+    lo, hi = bootstrap_interval(few)
+    assert lo < 0.5 < hi and 0.25 < lo and hi < 0.75
+    lo2, hi2 = bootstrap_interval(few * 9)
+    assert lo < lo2 < 0.5 < hi2 < hi
+    assert bootstrap_interval([0.7] * 10) == pytest.approx((0.7, 0.7))
+    assert bootstrap_interval(few) == (lo, hi)  # seeded: the same figures every run

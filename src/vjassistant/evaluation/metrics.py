@@ -76,6 +76,21 @@ def ratio_metric(name: str, hits: int, total: int) -> Metric:
     return Metric(name, hits / total if total else None, total)
 
 
+def bootstrap_interval(values: Sequence[float], level: float = 0.95, rounds: int = 5000,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values``: how far the figure could move
+    with another sample of as many questions."""
+    import numpy as np
+
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        return float("nan"), float("nan")
+    means = np.random.default_rng(seed).choice(data, size=(rounds, data.size), replace=True).mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(means, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0..100) with linear interpolation, as numpy's default."""
     xs = sorted(values)
