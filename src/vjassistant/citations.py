@@ -20,8 +20,8 @@ from .support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Support, Suppo
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+")
-__all__ = ["Citation", "Statement", "StreamFilter", "drop_markers", "resolve", "statements", "PARTIAL", "SUPPORTED",
-           "UNSUPPORTED", "UNVERIFIED"]
+__all__ = ["Citation", "Statement", "StreamFilter", "drop_markers", "resolve", "statements", "PARTIAL",
+           "SUPPORTED", "UNSUPPORTED", "UNVERIFIED"]
 
 
 @dataclass
@@ -121,8 +121,8 @@ def resolve(text: str, passages: Sequence[Passage],
     by_number = {p.number: p for p in passages}
     text = clean_markers(square_markers(text, set(by_number)), set(by_number))
     citations: list[Citation] = []
-    shown, pos = [], 0
-    for st in statements(text):
+    found, kept_markers = statements(text), []
+    for st in found:
         numbers, inferred = list(dict.fromkeys(st.numbers)), False
         language = detect_language(st.text, default=passages[0].language if passages else "en")
         results = {p.number: checker.support(st.text, p.text, statement_language=language,
@@ -139,13 +139,21 @@ def resolve(text: str, passages: Sequence[Passage],
         # A citation whose passage plainly does not say it is dropped: the sentence then shows as uncited.
         cites = [citation(st.text, by_number[n], results[n], inferred) for n in numbers
                  if results[n].verdict != UNSUPPORTED]
-        kept = [c.marker for c in cites]
-        shown.append(text[pos:st.start])
-        shown.append(text[st.start:st.end] if kept == list(dict.fromkeys(st.numbers)) else with_markers(st.text, kept))
-        pos = st.end
+        kept_markers.append([c.marker for c in cites])
         citations.extend(cites)
+    return _remarked(text, found, kept_markers), citations
+
+
+def _remarked(text: str, found: Sequence[Statement], kept: Sequence[list[int]]) -> str:
+    """``text`` with each statement's markers replaced by its ``kept`` ones (statements whose
+    markers are unchanged keep their text exactly as written)."""
+    shown, pos = [], 0
+    for st, markers in zip(found, kept):
+        if markers != list(dict.fromkeys(st.numbers)):
+            shown += [text[pos:st.start], with_markers(st.text, markers)]
+            pos = st.end
     shown.append(text[pos:])
-    return "".join(shown).strip(), citations
+    return "".join(shown).strip()
 
 
 def with_markers(sentence: str, numbers: Sequence[int]) -> str:
@@ -159,15 +167,9 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
 
 def drop_markers(text: str, pairs: set[tuple[str, int]]) -> str:
     """``text`` without the markers given as (statement text, marker number) pairs."""
-    shown, pos = [], 0
-    for st in statements(text):
-        numbers = list(dict.fromkeys(st.numbers))
-        kept = [n for n in numbers if (st.text, n) not in pairs]
-        if kept != numbers:
-            shown += [text[pos:st.start], with_markers(st.text, kept)]
-            pos = st.end
-    shown.append(text[pos:])
-    return "".join(shown).strip()
+    found = statements(text)
+    return _remarked(text, found, [[n for n in dict.fromkeys(st.numbers) if (st.text, n) not in pairs]
+                                   for st in found])
 
 
 def citation(statement: str, p: Passage, result: Support, inferred: bool = False) -> Citation:

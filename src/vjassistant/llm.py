@@ -147,16 +147,14 @@ class OpenAICompatibleModel:
                stop: Sequence[str] = ()) -> Iterator[str]:
         import httpx
 
-        body = {"model": self._model or "default", "messages": list(messages), "max_tokens": max_tokens,
-                "temperature": temperature, "stream": True, "seed": 0}
+        body = {**self._body(messages, max_tokens, temperature), "stream": True}
         if stop:
             body["stop"] = list(stop)
         try:
             with self._client.stream("POST", self._url, json=body) as resp:
                 if resp.status_code != 200:
                     resp.read()
-                    raise LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: "
-                                         f"{resp.text[:300]}", "check the server's model name and logs")
+                    raise self._refused(resp)
                 for line in resp.iter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -168,20 +166,17 @@ class OpenAICompatibleModel:
                     if piece:
                         yield piece
         except httpx.HTTPError as exc:
-            raise LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
-                                 "start the server or fix VJA_LLM_URL") from exc
+            raise self._unreachable(exc) from exc
 
     def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
         """From the server's top log-probabilities of the first reply token (llama.cpp's servers and
         vLLM give them); from the reply's first word when a server gives none or refuses them."""
-        body = {"model": self._model or "default", "messages": list(messages), "max_tokens": 1,
-                "temperature": 0.0, "seed": 0}
+        body = self._body(messages, 1, 0.0)
         resp = self._post({**body, "logprobs": True, "top_logprobs": 20})
         if resp.status_code != 200:
             resp = self._post(body)
         if resp.status_code != 200:
-            raise LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: {resp.text[:300]}",
-                                 "check the server's model name and logs")
+            raise self._refused(resp)
         choice = (resp.json().get("choices") or [{}])[0]
         content = ((choice.get("logprobs") or {}).get("content") or [{}])[0]
         top = content.get("top_logprobs") or []
@@ -197,8 +192,19 @@ class OpenAICompatibleModel:
         try:
             return self._client.post(self._url, json=body)
         except httpx.HTTPError as exc:
-            raise LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
-                                 "start the server or fix VJA_LLM_URL") from exc
+            raise self._unreachable(exc) from exc
+
+    def _body(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> dict[str, object]:
+        return {"model": self._model or "default", "messages": list(messages), "max_tokens": max_tokens,
+                "temperature": temperature, "seed": 0}
+
+    def _refused(self, resp: Any) -> LLMServerError:  # resp: an httpx.Response
+        return LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: {resp.text[:300]}",
+                              "check the server's model name and logs")
+
+    def _unreachable(self, exc: Exception) -> LLMServerError:
+        return LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
+                              "start the server or fix VJA_LLM_URL")
 
     def count_tokens(self, text: str) -> int:
         from .chunking import count_tokens  # an estimate: the server's tokenizer is unknown

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..citations import MARKER
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -80,8 +82,6 @@ def bootstrap_interval(values: Sequence[float], level: float = 0.95, rounds: int
                        seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values``: how far the figure could move
     with another sample of as many questions."""
-    import numpy as np
-
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         return float("nan"), float("nan")
