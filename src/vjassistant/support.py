@@ -32,7 +32,18 @@ from .chunking import sentence_spans
 from .embeddings import Embedder
 from .language import VI_LETTERS, detect_language
 from .retrieval import STOPWORDS
-from .textnorm import Normalized, Token, month_numbers, normalize, number_base, numbers, simple, tokens, word_key
+from .textnorm import (
+    Normalized,
+    Token,
+    month_numbers,
+    normalize,
+    number_base,
+    numbers,
+    simple,
+    spelled_number,
+    tokens,
+    word_key,
+)
 
 SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 UNVERIFIED = "unverified"  # another language and no embedder to compare meaning with
@@ -107,7 +118,7 @@ class _Passage:
 
     @cached_property
     def keys(self) -> set[str]:
-        return self.token_keys | set(self.scaled) | month_numbers(self.text)
+        return self.token_keys | set(self.scaled) | set(self.spelled) | month_numbers(self.text)
 
     @cached_property
     def token_keys(self) -> set[str]:
@@ -123,6 +134,16 @@ class _Passage:
     def squashed(self) -> str:
         """Letters only, without diacritics: "Việt Nam" and "Vietnam" both become "vietnam"."""
         return _squash(self.norm.text)
+
+    @cached_property
+    def spelled(self) -> dict[str, str]:
+        """Numbers the passage writes as words: "6" -> "six"."""
+        return {d: k for k in sorted(self.token_keys) if (d := spelled_number(k)) and d not in self.token_keys}
+
+    @cached_property
+    def folded(self) -> dict[str, str]:
+        """Passage words with diacritics, by their plain-letter spelling: "ogedei" -> "ögedei"."""
+        return {_squash(k): k for k in sorted(self.token_keys) if not k.isascii()}
 
     @cached_property
     def word_keys(self) -> list[str]:
@@ -298,9 +319,14 @@ class SupportChecker:
 
     # --- pieces ------------------------------------------------------------------------
     def _match(self, key: str, p: _Passage) -> str | None:
-        """The passage word ``key`` matches: itself, or a close spelling (inflection, typo)."""
+        """The passage word ``key`` matches: itself, its spelling with diacritics when written without
+        them ("Ogedei" for "Ögedei"), or a close spelling (inflection, typo)."""
         if key in p.keys:
-            return p.scaled.get(key, key)
+            return p.scaled.get(key) or p.spelled.get(key, key)
+        if (digits := spelled_number(key)) and digits in p.token_keys:  # "four" for "4"
+            return digits
+        if key.isascii() and len(key) >= 4 and key in p.folded:
+            return p.folded[key]
         if key[:1].isdigit() or len(key) < 5 or not p.word_keys:
             return None
         hit = process.extractOne(key, p.word_keys, scorer=fuzz.ratio, score_cutoff=self.thresholds.fuzzy_ratio)

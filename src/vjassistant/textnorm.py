@@ -13,6 +13,10 @@ they make different words. Numbers are keyed by their digits alone, so "1,000", 
 and "1000" meet ("2,5" and "2.5" too); a number must then match exactly. A number followed by
 a scale word is one number whatever the language: "30 million", "30 triệu" and "30 millions"
 are all keyed "30e6" (the passage also offers the bare "30", which a statement may quote).
+Small numbers written as words ("six", "neuf", "bốn") stay words, but ``spelled_number`` gives
+their digits, so a passage's "six to nine percent" can support "6 to 9 percent"; followed by a
+scale word they are one number ("mười triệu" is "10e6", like "10 triệu"). Words that are more often
+something else are not numbers ("one", "un", "một" are articles, "năm" is also "year").
 """
 from __future__ import annotations
 
@@ -44,6 +48,17 @@ _MONTH = re.compile(r"\b(" + "|".join(_MONTHS_EN + [m[:3] + r"\." for m in _MONT
 _SCALES = {"thousand": 3, "thousands": 3, "mille": 3, "nghìn": 3, "ngàn": 3,
            "million": 6, "millions": 6, "triệu": 6,
            "billion": 9, "billions": 9, "milliard": 9, "milliards": 9, "tỷ": 9, "tỉ": 9}
+
+
+# Number words and their digits, by language (en, fr, vi). Single words only: compounds
+# ("twenty-five", "hai mươi") are not read as numbers.
+_SPELLED = {
+    **dict(zip("two three four five six seven eight nine ten eleven twelve".split(), range(2, 13))),
+    **dict(zip("twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10))),
+    **dict(zip("deux trois quatre cinq six sept huit neuf dix onze douze".split(), range(2, 13))),
+    **dict(zip("vingt trente quarante cinquante soixante".split(), range(20, 70, 10))),
+    **dict(zip("hai ba bốn sáu bảy tám chín mười".split(), (2, 3, 4, 6, 7, 8, 9, 10))),
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,11 @@ def word_key(word: str) -> str:
     return unicodedata.normalize("NFC", base) + tones
 
 
+def spelled_number(key: str) -> str | None:
+    """The digits a number word's key stands for ("six" -> "6", "bốn" -> "4"), else None."""
+    return _SPELLED_KEYS.get(key)
+
+
 @dataclass(frozen=True)
 class Token:
     key: str
@@ -138,12 +158,13 @@ def tokens(norm: str) -> list[Token]:
     for m in _TOKEN.finditer(norm):
         key = word_key(m.group())
         prev = out[-1] if out else None
-        if (prev is not None and prev.key.isdigit() and key in _SCALE_KEYS
-                and not norm[prev.end:m.start()].strip()):
-            out[-1] = Token(f"{prev.key}e{_SCALE_KEYS[key]}", prev.start, m.end())
+        digits = None if prev is None else prev.key if prev.key.isdigit() else spelled_number(prev.key)
+        if digits and key in _SCALE_KEYS and not norm[prev.end:m.start()].strip():
+            out[-1] = Token(f"{digits}e{_SCALE_KEYS[key]}", prev.start, m.end())
             continue
         out.append(Token(key, m.start(), m.end()))
     return out
 
 
 _SCALE_KEYS = {word_key(w): power for w, power in _SCALES.items()}
+_SPELLED_KEYS = {word_key(w): str(n) for w, n in _SPELLED.items()}
