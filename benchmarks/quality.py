@@ -7,12 +7,12 @@
 3. Presets side by side: the figures that decide the default preset, pooled from the runs of
    table 2 (each cell weighted by the questions, or citations, behind it).
 4. The English F1 target on a larger sample: the default preset, English questions over English
-   paragraphs, --target-limit questions of the test split, with a bootstrap 95% interval; at 40
-   questions one sample scored 57.6 and another 77.9 on the first 40 of 120.
+   paragraphs, --target-limit questions of the test split (default: all 578), with a bootstrap
+   95% interval; at 40 questions one sample scored 57.6 and another 77.9 on the first 40 of 120.
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
 
-    python benchmarks/quality.py [--limit 40] [--presets ...] [--split test] [--target-limit 120]
+    python benchmarks/quality.py [--limit 40] [--presets ...] [--split test] [--target-limit all]
                                  [--update-readme] [--json-dir DIR]
 """
 from __future__ import annotations
@@ -37,12 +37,14 @@ def main() -> None:
     ap.add_argument("--split", default="test", choices=["all", "dev", "test"])
     ap.add_argument("--presets", default="", help="comma-separated; default: every installed preset; 'none'")
     ap.add_argument("--skip-retrieval", action="store_true")
-    ap.add_argument("--target-limit", type=int, default=120,
-                    help="questions of the first --sets file (English) for the F1 target table (0 = skip)")
+    ap.add_argument("--target-limit", type=_limit, default="all",
+                    help="questions of the first --sets file (English) for the F1 target table: a number, "
+                         "'all' (the default) or 0 to skip it")
     ap.add_argument("--target-model", default="", help="preset for the F1 target table (default: the default)")
     ap.add_argument("--update-readme", action="store_true")
     ap.add_argument("--json-dir", type=Path, help="also write each preset's full report (every question) "
-                                                   "as DIR/<preset>.json, to read the answers behind a figure")
+                                                   "as DIR/<preset>.json and the target run's as DIR/target.json, "
+                                                   "to read the answers behind a figure")
     args = ap.parse_args()
     settings, sets = Settings.from_env(), args.sets.split(",")
     names = installed_presets(args.presets, settings.models_dir)
@@ -66,12 +68,21 @@ def main() -> None:
         update_readme("quality-answers", "\n\n".join(sections))
     if reports:
         publish("quality-presets", preset_table(reports), args.update_readme)
-    if args.target_limit:
+    if args.target_limit is not None:
         t0 = time.perf_counter()
         config = EvalConfig(modes=["mono"], limit=args.target_limit, seed=args.seed, split=args.split)
         report = evaluate(sets[:1], config=config, settings=settings.replace(model=args.target_model or settings.model))
         publish("quality-target", target_table(report, F1_TARGET)
                 + f" Run took {time.perf_counter() - t0:.0f} s.", args.update_readme)
+        if args.json_dir:
+            report.write_json(args.json_dir / "target.json")
+
+
+def _limit(value: str) -> int | None:
+    """``--target-limit``: "all" -> 0 (every question, as EvalConfig reads it), "0" -> None (skip)."""
+    if value == "all":
+        return 0
+    return int(value) or None
 
 
 # (column, metric, runs pooled): runs are matched by the start of their name.

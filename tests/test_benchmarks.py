@@ -71,6 +71,8 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
     f1, (lo, hi), verdict = float(cells[2].split()[0]), map(float, cells[3].split("–")), cells[-1]
     assert cells[1] == "smollm2-135m" and cells[2].endswith("(3)") and lo <= f1 <= hi
     assert verdict == ("met" if lo >= 70 else "not met" if hi < 70 else "undecided: the interval spans 70")
+    target_report = json.loads((tmp_path / "target.json").read_text(encoding="utf-8"))
+    assert [r["name"] for r in target_report["runs"]] == ["mono en"] and len(target_report["runs"][0]["results"]) == 3
 
 
 def test_citation_check_benchmark_prints_its_tables():

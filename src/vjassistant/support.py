@@ -1,14 +1,16 @@
 """Support of one statement by one passage: a verdict, a score and the evidence span.
 
 Deterministic signals first, on normalised text (``textnorm``):
-- numbers and dates must match exactly: a number the passage does not hold makes the
-  statement unsupported, whatever else matches;
+- numbers and dates must match exactly: a number the passage does not hold (in digits or as
+  a number word: "six" holds 6) makes the statement unsupported, whatever else matches;
 - a quoted phrase must stand in the passage (fuzzy, to forgive a changed quote mark);
 - names (capitalised words, acronyms) must be there: a swapped name is decisive, so the
   score is scaled by a high power of the share found;
 - content-word recall: the share of the statement's content words found in the best window
   of one to three passage sentences, a word matching its inflections and typos through
-  rapidfuzz (``fuzz.ratio`` >= 85 for words of five letters or more).
+  rapidfuzz (``fuzz.ratio`` >= 85 for words of five letters or more), and a word written
+  without diacritics its accented spelling ("Ogedei", "Ögedei"; an accented word still
+  matches only itself, since tones tell Vietnamese words apart).
 The multilingual embedder is the secondary signal: statement-to-sentence cosine, blended in
 when statement and passage share a language (it carries paraphrases) and the main signal
 when they do not (word overlap says nothing there; names and numbers still must match).
