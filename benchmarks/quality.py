@@ -82,6 +82,8 @@ def _limit(value: str) -> int | None:
     """``--target-limit``: "all" -> 0 (every question, as EvalConfig reads it), "0" -> None (skip)."""
     if value == "all":
         return 0
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of questions, 'all' or 0, not {value!r}")
     return int(value) or None
 
 

@@ -1,8 +1,8 @@
 """Answer verification: which citations stand away from where the question points, and the check prompt."""
 from vjassistant.citations import Citation
-from vjassistant.verify import YES, check_messages, distances, judge
+from vjassistant.verify import check_messages, distances, judge
 
-from .conftest import FakeEmbedder
+from .conftest import FakeEmbedder, JudgingModel
 from .test_focus import DOC, passage
 
 
@@ -23,19 +23,11 @@ def test_evidence_in_or_beside_the_best_sentence_stands_where_the_question_point
 
 
 def test_only_citations_beyond_the_gap_are_judged_each_with_its_own_passage():
-    class Model:
-        def __init__(self) -> None:
-            self.asked: list = []
-
-        def choose(self, messages, options):
-            self.asked.append(messages)
-            return {YES: 0.3, "no": 0.7}
-
     p = passage()
     p.number = 2
     near, far = cite(p, "19 October 2020", "In 2020."), cite(p, "Lunch was served", "At noon.")
-    model = Model()
+    model = JudgingModel("", lambda _: 0.3)
     (verdict,) = judge(model, "When?", [near, far], [p], [0.0, 0.3], 0.05)
     assert verdict.citation is far and verdict.yes == 0.3 and verdict.refutes(0.65) and not verdict.refutes(0.2)
-    assert model.asked == [check_messages("When?", "At noon.", p)]
-    assert DOC in model.asked[0][-1]["content"] and "Proposed answer: At noon." in model.asked[0][-1]["content"]
+    assert model.judged == [check_messages("When?", "At noon.", p)]
+    assert DOC in model.judged[0][-1]["content"] and "Proposed answer: At noon." in model.judged[0][-1]["content"]
