@@ -9,6 +9,9 @@
 4. The English F1 target on a larger sample: the default preset, English questions over English
    paragraphs, --target-limit questions of the test split (default: all 578), with a bootstrap
    95% interval; at 40 questions one sample scored 57.6 and another 77.9 on the first 40 of 120.
+5. What a confidence floor (VJA_MIN_CONFIDENCE) would trade, from the default preset's runs of
+   tables 2 and 4: every answer whose first token the model gave less than the floor counts as
+   declined (exactly what the setting does: it declines before the check).
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
 
@@ -24,7 +27,7 @@ from pathlib import Path
 from common import installed_presets, publish, table, update_readme
 
 from vjassistant.config import Settings
-from vjassistant.evaluation import EvalConfig, EvalReport, evaluate
+from vjassistant.evaluation import EvalConfig, EvalReport, QuestionResult, evaluate
 from vjassistant.evaluation.metrics import Metric, bootstrap_interval
 from vjassistant.evaluation.report import markdown_table
 
@@ -76,6 +79,9 @@ def main() -> None:
                 + f" Run took {time.perf_counter() - t0:.0f} s.", args.update_readme)
         if args.json_dir:
             report.write_json(args.json_dir / "target.json")
+        default = reports.get(args.target_model or settings.model)
+        if default is not None:
+            publish("quality-confidence", confidence_table(default, report), args.update_readme)
 
 
 def _limit(value: str) -> int | None:
@@ -140,6 +146,39 @@ def target_table(report: EvalReport, target: float) -> str:
                    f"F1 ≥ {target:g}"], rows)
             + f"\n\n{report.caption()} Interval: percentile bootstrap of the mean F1 (5000 resamples of the "
             "questions, seed 0).")
+
+
+FLOORS = (0.0, 0.1, 0.15, 0.2, 0.3)
+
+
+def confidence_table(runs: EvalReport, target: EvalReport) -> str:
+    """Each floor applied after the fact to the same answers: an answer under it is declined."""
+    every = [r for run in runs.runs for r in run.results]
+    english = target.runs[0].results
+    rows = []
+    for floor in FLOORS:
+        def kept(r: QuestionResult) -> bool:
+            return not r.abstained and (r.confidence is None or r.confidence >= floor)
+
+        cited = [c["valid"] for r in every if kept(r) for c in r.citations]
+        cited_en = [c["valid"] for r in english if kept(r) for c in r.citations]
+        answerable = [r for r in every if r.answerable]
+        unanswerable = [r for r in every if not r.answerable]
+        f1 = [100 * (r.f1 or 0.0) * kept(r) for r in english if r.f1 is not None]
+        declined = sum(not r.abstained and not kept(r) for r in every + english)
+        rows.append([f"{floor:g}" + (" (default)" if floor == Settings().min_confidence else ""), str(declined),
+                     _ratio(cited), _ratio([kept(r) for r in answerable]),
+                     _ratio([not kept(r) for r in unanswerable]),
+                     f"{sum(f1) / len(f1):.1f} ({len(f1)})" if f1 else "", _ratio(cited_en)])
+    return (table(["floor", "answers it declines", "citation precision, every run", "answered",
+                   "abstention recall", "F1 English (every test question)", "citation precision English"], rows)
+            + f"\n\n{runs.model}, {runs.config.split} split: the runs of the answer tables (every mode, "
+            f"{runs.config.limit or 'every'} questions per run) and the English target run; confidence is the "
+            "probability the model gave its answer's first token. Answers the check declined stay declined.")
+
+
+def _ratio(flags: list[bool]) -> str:
+    return f"{sum(flags) / len(flags):.3f} ({len(flags)})" if flags else "– (0)"
 
 
 if __name__ == "__main__":

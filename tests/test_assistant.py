@@ -131,6 +131,28 @@ def test_the_model_is_not_asked_when_the_answer_stands_where_the_question_points
     assert Settings().verify_min_yes == 0
 
 
+def test_an_answer_the_model_was_unsure_of_is_declined_only_under_the_floor(docs):
+    """VJA_MIN_CONFIDENCE: the model's probability for its reply's first token (``confidence``,
+    set by the real models after a stream) under the floor declines the answer before the check;
+    off (0) by default, the answer keeps its confidence for the caller to read."""
+    class Unsure(JudgingModel):
+        confidence = 0.12
+
+    def ask(**settings) -> Answer:
+        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+                      embedder=FakeEmbedder(), chat_model=Unsure("NIC and JETRO signed it in Hanoi [1].", None))
+        a.ingest([docs])
+        return a.ask("When did NIC and JETRO sign the cooperation agreement?")
+    kept = ask()
+    assert not kept.abstained and kept.confidence == 0.12 and kept.citations and Settings().min_confidence == 0
+    assert not ask(min_confidence=0.1).abstained
+    declined = ask(min_confidence=0.15)
+    assert declined.abstained and declined.citations == [] and declined.confidence == 0.12
+    assert "unsure" in declined.reason and "VJA_MIN_CONFIDENCE" in declined.reason
+    with pytest.raises(Exception, match="min_confidence"):
+        Settings(min_confidence=1.5)
+
+
 def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):
     a = fake_assistant("should never be generated [1]")
     a.ingest([docs])

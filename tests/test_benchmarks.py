@@ -73,6 +73,12 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
     assert verdict == ("met" if lo >= 70 else "not met" if hi < 70 else "undecided: the interval spans 70")
     target_report = json.loads((tmp_path / "target.json").read_text(encoding="utf-8"))
     assert [r["name"] for r in target_report["runs"]] == ["mono en"] and len(target_report["runs"][0]["results"]) == 3
+    # Every answer the model wrote carries its confidence; the floors decline more as they rise.
+    written = [q for r in report["runs"] for q in r["results"] if q["raw"]]
+    assert written and all(0.0 < q["confidence"] <= 1.0 for q in written)
+    floors = out[out.index("| floor | answers it declines |"):].splitlines()[2:7]
+    declined = [int(line.strip("|").split("|")[1]) for line in floors]
+    assert floors[0].startswith("| 0 (default) |") and declined[0] == 0 and declined == sorted(declined)
 
 
 def test_citation_check_benchmark_prints_its_tables():

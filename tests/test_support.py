@@ -205,3 +205,18 @@ def test_a_name_written_without_its_diacritics_still_matches(checker):
     assert r.verdict == SUPPORTED and en[r.start:r.end] == "Ögedei Khan"
     # Only a plain spelling meets an accented one: tones still tell Vietnamese words apart.
     assert verdict(checker, "Ổgedei Khan", en, "en", "en") != SUPPORTED
+
+
+def test_a_statement_made_only_of_names_is_checked_word_for_word_whatever_language_it_is_taken_for(checker):
+    en = ("In 1939 the mausoleum was moved to the Dongshan Dafo Dian monastery in Xining. "
+          "José María Figueres, president of Costa Rica, studied at Harvard.")
+    # The detector takes these names for German and Spanish: without the word-for-word reading
+    # the embedder alone judged them, "partial".
+    for statement in ("Dongshan Dafo Dian", "José María Figueres"):
+        r = checker.support(statement, en, passage_language="en")
+        assert r.verdict == SUPPORTED and r.same_language and en[r.start:r.end] == statement, r
+    # ... and still no name the passage lacks passes.
+    assert checker.support("Carlos Salinas de Gortari", en, passage_language="en").verdict == UNSUPPORTED
+    # Names the passage spells otherwise ("Hanoi") still meet across languages, through the embedder.
+    r = checker.support("JETRO, Hà Nội, 2030", EN, statement_language="vi", passage_language="en")
+    assert r.verdict == SUPPORTED and not r.same_language, r

@@ -51,6 +51,9 @@ class Answer:
     language: str = "en"
     standalone_question: str = ""
     model: str = ""
+    # The probability the model gave its reply's first token: low means it hesitated over what
+    # to answer (on XQuAD most answers under 0.15 were wrong). None when the model does not say.
+    confidence: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -278,8 +281,14 @@ class Assistant:
         answer.timings["tokens"] = pieces
         answer.timings["tokens_per_s"] = (pieces - 1) / gen_time if pieces > 1 and gen_time > 0 else 0.0
         text = answer.raw_text = "".join(raw).strip()
+        answer.confidence = getattr(model, "confidence", None)
         if filt.sentinel_seen or text.startswith(NOT_FOUND_SENTINEL) or not text:
             yield from self._abstain(answer, say(NOT_FOUND, language), "the model found no answer in the passages", t0)
+            return
+        if answer.confidence is not None and answer.confidence < s.min_confidence:
+            yield from self._abstain(answer, say(NOT_FOUND, language),
+                                     f"the model was unsure of its answer (confidence {answer.confidence:.2f}, "
+                                     f"under VJA_MIN_CONFIDENCE {s.min_confidence})", t0)
             return
         checked = time.perf_counter()
         answer.text, answer.citations = resolve(text.replace(NOT_FOUND_SENTINEL, "").strip(), answer.passages,

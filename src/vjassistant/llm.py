@@ -20,6 +20,10 @@ Message = dict[str, str]
 
 @runtime_checkable
 class ChatModel(Protocol):
+    """Streams a reply. A model that can also sets ``confidence`` once a stream ends: the
+    probability it gave the reply's first token (how sure it was of how to begin), None when
+    unknown; the assistant reads it with ``getattr`` (custom models may leave it out)."""
+
     name: str
     n_ctx: int  # context window in tokens; 0 when unknown (a server)
 
@@ -57,6 +61,7 @@ class LlamaCppModel:
         # thread and half the tokens/s. Use every core unless told otherwise.
         threads = self._threads = n_threads or os.cpu_count() or 1
         self._judge_llm: Any = None  # built by the first choose()
+        self.confidence: float | None = None  # of the last stream's first token
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
                                         n_threads_batch=threads, n_batch=512, verbose=False)
@@ -67,14 +72,34 @@ class LlamaCppModel:
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
                stop: Sequence[str] = ()) -> Iterator[str]:
+        import llama_cpp
+        import numpy as np
+
+        self.confidence = None
+        first: list[np.ndarray] = []
+
+        def grab(ids: Any, scores: np.ndarray) -> np.ndarray:
+            """The first step's distribution (raw logits, before temperature); at the second step
+            the token it chose is known."""
+            if not first:
+                logits = np.asarray(scores, dtype=np.float64)
+                probs = np.exp(logits - logits.max())
+                first.append(probs / probs.sum())
+            elif self.confidence is None:
+                self.confidence = float(first[0][ids[-1]])
+            return scores
+
         chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
                                                   temperature=temperature, stop=list(stop) or None,
-                                                  stream=True, seed=0)
+                                                  stream=True, seed=0,
+                                                  logits_processor=llama_cpp.LogitsProcessorList([grab]))
         try:
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
                 if piece:
                     yield piece
+            if self.confidence is None and first:  # a one-token reply: the most likely token was taken
+                self.confidence = float(first[0].max())
         except ValueError as exc:  # llama-cpp-python's "Requested tokens exceed context window"
             raise ModelError(f"The prompt does not fit the model's context: {exc}",
                              "shorten the question, or lower VJA_PROMPT_BUDGET / VJA_MAX_TOKENS") from exc
@@ -142,6 +167,8 @@ class OpenAICompatibleModel:
         self._url = root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(timeout=timeout, headers=headers)
+        self.confidence: float | None = None
+        self._logprobs = True  # until the server refuses them
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
                stop: Sequence[str] = ()) -> Iterator[str]:
@@ -150,23 +177,40 @@ class OpenAICompatibleModel:
         body = {**self._body(messages, max_tokens, temperature), "stream": True}
         if stop:
             body["stop"] = list(stop)
+        self.confidence = None
         try:
+            if self._logprobs:
+                with self._client.stream("POST", self._url, json={**body, "logprobs": True}) as resp:
+                    if resp.status_code == 200:
+                        yield from self._pieces(resp)
+                        return
+                    resp.read()
+                    if resp.status_code != 400:
+                        raise self._refused(resp)
+                    self._logprobs = False  # a server without log-probabilities: ask plainly from now on
             with self._client.stream("POST", self._url, json=body) as resp:
                 if resp.status_code != 200:
                     resp.read()
                     raise self._refused(resp)
-                for line in resp.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    choices = json.loads(data).get("choices") or [{}]
-                    piece = (choices[0].get("delta") or {}).get("content")
-                    if piece:
-                        yield piece
+                yield from self._pieces(resp)
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from exc
+
+    def _pieces(self, resp: Any) -> Iterator[str]:  # resp: a streaming httpx.Response
+        for line in resp.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            choice = (json.loads(data).get("choices") or [{}])[0]
+            piece = (choice.get("delta") or {}).get("content")
+            if piece and self.confidence is None:
+                content = (choice.get("logprobs") or {}).get("content") or [{}]
+                if "logprob" in content[0]:
+                    self.confidence = math.exp(content[0]["logprob"])
+            if piece:
+                yield piece
 
     def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
         """From the server's top log-probabilities of the first reply token (llama.cpp's servers and

@@ -13,7 +13,9 @@ Deterministic signals first, on normalised text (``textnorm``):
   matches only itself, since tones tell Vietnamese words apart).
 The multilingual embedder is the secondary signal: statement-to-sentence cosine, blended in
 when statement and passage share a language (it carries paraphrases) and the main signal
-when they do not (word overlap says nothing there; names and numbers still must match).
+when they do not (word overlap says nothing there; names and numbers still must match). A
+statement of fewer than three words, or made only of names and numbers, tells no language apart:
+it is read word for word first, whatever language it is detected as.
 Without an embedder a cross-language pair is ``unverified``.
 
 Every constant that turns these signals into a verdict lives in ``Thresholds``; the defaults
@@ -260,6 +262,18 @@ class SupportChecker:
         # (a Latin phrase taken for French) was tried and dropped: on XQuAD (1.5B, dev and test)
         # every answer it admitted was wrong, a name from a passage that does not answer the question.
         same = s_lang == p_lang or len(st.words) < 3
+        if not same and st.content and all(k in st.names or k in st.numbers for k in st.content):
+            # Made only of names and numbers ("Dongshan Dafo Dian", "José María Figueres"): the
+            # language detector guesses (German, Spanish) from a name's letters. Word for word first
+            # (the names as written, with their exact evidence span), else the embedder, which finds
+            # them translated ("Hoa Kỳ" for "United States").
+            literal = self._support(st, p, statement, passage, same=True)
+            if literal.verdict == SUPPORTED:
+                return literal
+            return max(literal, self._support(st, p, statement, passage, same=False), key=lambda r: r.score)
+        return self._support(st, p, statement, passage, same=same)
+
+    def _support(self, st: _Statement, p: _Passage, statement: str, passage: str, *, same: bool) -> Support:
         missing = sorted(n for n in st.numbers if n not in p.keys)
         names = {n for n in st.names if self._match(n, p) is not None or _squash(n) in p.squashed}
         name_share = len(names) / len(st.names) if st.names else 1.0

@@ -79,6 +79,7 @@ class QuestionResult:
     total_s: float | None = None
     prompt_tokens: int | None = None
     verified: int = 0                     # citations the model was asked about again (verify.py)
+    confidence: float | None = None       # the model's probability for its reply's first token
 
 
 @dataclass
@@ -290,6 +291,7 @@ class Evaluator:
         result.first_token_s = answer.timings.get("first_token_s")
         result.prompt_tokens = answer.timings.get("prompt_tokens")  # type: ignore[assignment]
         result.verified = int(answer.timings.get("verified", 0))
+        result.confidence = answer.confidence
         if q.answerable and q.answers:
             predicted = "" if answer.abstained else strip_markers(answer.text)
             result.exact_match, result.f1 = exact_match(predicted, q.answers), token_f1(predicted, q.answers)
