@@ -207,16 +207,17 @@ def test_a_name_written_without_its_diacritics_still_matches(checker):
     assert verdict(checker, "Ổgedei Khan", en, "en", "en") != SUPPORTED
 
 
-def test_a_statement_made_only_of_names_is_checked_word_for_word_whatever_language_it_is_taken_for(checker):
+def test_a_statement_made_only_of_names_taken_for_another_language_is_judged_across_languages(checker):
     en = ("In 1939 the mausoleum was moved to the Dongshan Dafo Dian monastery in Xining. "
           "José María Figueres, president of Costa Rica, studied at Harvard.")
-    # The detector takes these names for German and Spanish: without the word-for-word reading
-    # the embedder alone judged them, "partial".
-    for statement in ("Dongshan Dafo Dian", "José María Figueres"):
-        r = checker.support(statement, en, passage_language="en")
-        assert r.verdict == SUPPORTED and r.same_language and en[r.start:r.end] == statement, r
-    # ... and still no name the passage lacks passes.
+    # The detector takes these names for another language (German), so the embedder alone judges
+    # them: here only "partial". Reading such statements word for word instead was tried and
+    # dropped: on the XQuAD test answer runs it admitted 4 answers, all wrong (a name from a
+    # passage that does not answer the question); see SupportChecker.support.
+    r = checker.support("Dongshan Dafo Dian", en, passage_language="en")
+    assert r.verdict == PARTIAL and not r.same_language, r
+    # A name the passage lacks still fails ...
     assert checker.support("Carlos Salinas de Gortari", en, passage_language="en").verdict == UNSUPPORTED
-    # Names the passage spells otherwise ("Hanoi") still meet across languages, through the embedder.
+    # ... and names the passage spells otherwise ("Hanoi") still meet across languages.
     r = checker.support("JETRO, Hà Nội, 2030", EN, statement_language="vi", passage_language="en")
     assert r.verdict == SUPPORTED and not r.same_language, r
