@@ -80,6 +80,17 @@ def test_openai_compatible_llm_server(llm_url, real_assistant):
     assert sum(isinstance(i, str) for i in items) > 1 or answer.abstained
 
 
+def test_the_llm_server_reports_the_confidence_the_local_model_does(llm_url, real_assistant):
+    """Answer.confidence through the server (its streamed log-probabilities) agrees with the same
+    GGUF in-process (llama.cpp's logits), greedy on the same messages."""
+    messages = [{"role": "user", "content": "What is the capital of Vietnam? Answer in one word."}]
+    server, local = OpenAICompatibleModel(llm_url), real_assistant.chat_model
+    said = "".join(server.stream(messages, max_tokens=8, temperature=0.0))
+    assert said.split()[0] == "".join(local.stream(messages, max_tokens=8, temperature=0.0)).split()[0]
+    assert server.confidence is not None and 0 < server.confidence <= 1 and local.confidence is not None
+    assert abs(server.confidence - local.confidence) < 0.05, (server.confidence, local.confidence)
+
+
 def test_the_llm_server_judges_like_the_local_model(llm_url, real_assistant):
     """verify.py through the server: its top log-probabilities give the same weights as the same
     GGUF in-process; an answer (scripted: a sentence of the first passage, so the 135M model's

@@ -180,7 +180,8 @@ class OpenAICompatibleModel:
         self.confidence = None
         try:
             if self._logprobs:
-                with self._client.stream("POST", self._url, json={**body, "logprobs": True}) as resp:
+                # top_logprobs too: llama-cpp-python's server streams no log-probabilities without it.
+                with self._client.stream("POST", self._url, json={**body, "logprobs": True, "top_logprobs": 1}) as resp:
                     if resp.status_code == 200:
                         yield from self._pieces(resp)
                         return

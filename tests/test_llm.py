@@ -1,0 +1,71 @@
+"""OpenAICompatibleModel's wire handling against a scripted transport: the log-probabilities
+behind Answer.confidence, and servers that refuse them. The real llama.cpp server is in
+test_servers.py."""
+from __future__ import annotations
+
+import json
+import math
+
+import httpx
+import pytest
+
+from vjassistant import LLMServerError
+from vjassistant.llm import OpenAICompatibleModel
+
+MESSAGES = [{"role": "user", "content": "When did the office open?"}]
+
+
+def sse(*pieces: tuple[str, float | None]) -> bytes:
+    """A streamed chat completion: one data line per (content, logprob) piece, then [DONE]."""
+    lines = [{"choices": [{"delta": {"role": "assistant"}}]}]  # the role chunk carries no content
+    for text, logprob in pieces:
+        choice: dict = {"delta": {"content": text}}
+        if logprob is not None:
+            choice["logprobs"] = {"content": [{"token": text, "logprob": logprob}]}
+        lines.append({"choices": [choice]})
+    return "".join(f"data: {json.dumps(x)}\n\n" for x in lines).encode() + b"data: [DONE]\n\n"
+
+
+def model_over(handler) -> tuple[OpenAICompatibleModel, list[dict]]:
+    bodies: list[dict] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return handler(bodies[-1])
+    model = OpenAICompatibleModel("http://llm.test")
+    model._client = httpx.Client(transport=httpx.MockTransport(record))
+    return model, bodies
+
+
+def ask(model: OpenAICompatibleModel) -> str:
+    return "".join(model.stream(MESSAGES, max_tokens=16, temperature=0.1))
+
+
+def test_confidence_is_the_probability_of_the_first_piece_of_content():
+    model, bodies = model_over(lambda body: httpx.Response(200, content=sse(("In", -0.25), (" 1993 [1].", -2.0))))
+    assert ask(model) == "In 1993 [1]." and model.confidence == pytest.approx(math.exp(-0.25))
+    assert bodies[0]["logprobs"] is True and bodies[0]["top_logprobs"] == 1 and bodies[0]["stream"] is True
+
+
+def test_a_server_that_refuses_log_probabilities_is_asked_plainly_from_then_on():
+    def handler(body: dict) -> httpx.Response:
+        if body.get("logprobs"):
+            return httpx.Response(400, json={"error": "logprobs is not supported"})
+        return httpx.Response(200, content=sse(("In 1993 [1].", None)))
+    model, bodies = model_over(handler)
+    assert ask(model) == "In 1993 [1]." and model.confidence is None
+    assert ask(model) == "In 1993 [1]." and model.confidence is None
+    # One refused request, then plain ones only: the refusal is remembered.
+    assert [b.get("logprobs", False) for b in bodies] == [True, False, False]
+
+
+def test_a_server_error_other_than_a_refused_option_is_reported_not_retried():
+    model, bodies = model_over(lambda body: httpx.Response(503, text="model is loading"))
+    with pytest.raises(LLMServerError, match="503") as err:
+        ask(model)
+    assert len(bodies) == 1 and "logs" in err.value.hint
+
+
+def test_a_server_that_streams_no_log_probabilities_leaves_confidence_unknown():
+    model, _ = model_over(lambda body: httpx.Response(200, content=sse(("In 1993 [1].", None))))
+    assert ask(model) == "In 1993 [1]." and model.confidence is None
