@@ -10,8 +10,9 @@ TEST_MODEL ?= smollm2-135m
 export CMAKE_ARGS ?= -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF
 # llama.cpp builds for the CPU it is built on (-march=native), AMX included where the CPU lists it;
 # on a virtual machine that lists AMX but does not enable it (seen here: a Sapphire Rapids guest),
-# the first matrix product dies at `ldtilecfg` (a general protection fault, every model). AMX is
-# for server CPUs running big batches; the AVX-512/AVX2 paths serve these models as well.
+# the first matrix product dies at `ldtilecfg` (a general protection fault, every model). Without
+# it llama.cpp uses its AVX-512/AVX2 kernels. pip caches the built wheel whatever these flags were:
+# after changing them, `pip cache remove llama_cpp_python` before reinstalling.
 export CFLAGS   += -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export CXXFLAGS += -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export GRADIO_ANALYTICS_ENABLED := False
