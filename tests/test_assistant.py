@@ -215,6 +215,23 @@ def test_lexical_index_sees_writes_made_through_another_store_handle(fake_assist
     assert not any("Osaka" in c.text for c, _ in reader.retriever.lexical("Osaka trains", 3))
 
 
+def test_lexical_search_stays_in_the_questions_language(fake_assistant, docs):
+    (docs / "c.md").write_text("# Thời tiết\nTrời mưa ở Osaka suốt tuần và tàu bị trễ.", encoding="utf-8")
+    a = fake_assistant()
+    a.ingest([docs])
+    languages = lambda hits: {c.meta["language"] for c, _ in hits}  # noqa: E731
+    assert languages(a.retriever.lexical("Osaka trains", 5)) == {"en", "vi"}  # every chunk
+    assert languages(a.retriever.lexical("Osaka trains", 5, language="en")) == {"en"}
+    assert languages(a.retriever.lexical("Osaka tàu", 5, language="vi")) == {"vi"}
+    assert a.retriever.lexical("Osaka", 5, language="fr") == []  # no French chunk: dense search alone
+    # search() passes the question's language unless told to search every chunk
+    hits = a.retriever.search("Osaka trains", 5, language="en")
+    assert all(p.lexical_score is None for p in hits if p.language == "vi")
+    a.retriever.lexical_same_language = False
+    hits = a.retriever.search("Osaka trains", 5, language="en")
+    assert any(p.lexical_score is not None for p in hits if p.language == "vi")
+
+
 def test_whole_store_reads_are_paged(fake_assistant, docs, monkeypatch):
     """Chroma refuses to read 32,767+ records at once; reads go in pages (tiny pages here)."""
     import vjassistant.store as store_module

@@ -125,7 +125,8 @@ class Assistant:
     def retriever(self) -> Retriever:
         if self._retriever is None:
             self._retriever = Retriever(self.store, self.embedder, candidates=self.settings.candidates,
-                                        rrf_k=self.settings.rrf_k)
+                                        rrf_k=self.settings.rrf_k,
+                                        lexical_same_language=self.settings.lexical_same_language)
         return self._retriever
 
     @property
@@ -224,8 +225,9 @@ class Assistant:
 
     # --- answering ---------------------------------------------------------------------
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.search(self._check_question(question), k or self.settings.top_k,
-                                     self.settings.per_document)
+        question = self._check_question(question)
+        return self.retriever.search(question, k or self.settings.top_k, self.settings.per_document,
+                                     language=detect_language(question))
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         answer = None
@@ -249,7 +251,8 @@ class Assistant:
             answer.timings["rewrite_s"] = time.perf_counter() - t0
         s = self.settings
         query_vector = self.embedder.embed_query(answer.standalone_question)  # for retrieval and focus
-        candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document, query_vector)
+        candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document, query_vector,
+                                           language=language)
         answer.timings["retrieve_s"] = time.perf_counter() - t0
         relevant, why = self.relevance.judge(candidates, language)
         if not relevant:  # decided before the model is even loaded

@@ -4,6 +4,13 @@ Dense search finds paraphrases and evidence in another language; BM25 (the bm25s
 library) finds exact names and numbers that embeddings blur. Both rankings are fused
 with RRF, which needs no score calibration between the two. Raw scores are kept on each
 Passage because the abstention rule reads them.
+
+Given the question's language, BM25 searches only the chunks in that language (and those of
+unknown language): across languages it matches little beyond names, numbers and stray
+cognates, and its ranking then pulls the dense one down. On XQuAD dev (612 questions per run)
+BM25 over every chunk against dense alone: English questions over Vietnamese paragraphs hit@1
+0.717 vs 0.779, Vietnamese over English 0.701 vs 0.725, while within one language BM25 helps
+(English 0.943 vs 0.930, Vietnamese 0.931 vs 0.913).
 """
 from __future__ import annotations
 
@@ -75,29 +82,36 @@ class Passage:
 class Retriever:
     """Dense + BM25 search over one ChunkStore; the BM25 index is rebuilt when the store changes."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, *, candidates: int = 20, rrf_k: int = 60) -> None:
+    def __init__(self, store: ChunkStore, embedder: Embedder, *, candidates: int = 20, rrf_k: int = 60,
+                 lexical_same_language: bool = True) -> None:
         self.store, self.embedder = store, embedder
         self.candidates, self.rrf_k = candidates, rrf_k
-        self._bm25: Any = None
-        self._bm25_chunks: list[StoredChunk] = []
+        self.lexical_same_language = lexical_same_language
+        self._bm25: dict[str, tuple[Any, list[StoredChunk]]] = {}  # language ("" = all) -> index, chunks
         self._bm25_key: int | None = None
 
-    def _lexical_index(self) -> tuple[Any, list[StoredChunk]]:
+    def _lexical_index(self, language: str = "") -> tuple[Any, list[StoredChunk]]:
+        """BM25 over the chunks in ``language`` and those of unknown language; all chunks for ""."""
         key = self.store.revision  # every write through ChunkStore bumps it, in any process
         if key != self._bm25_key:
+            self._bm25, self._bm25_key = {}, key
+        if language not in self._bm25:
             import bm25s
 
             chunks = self.store.all_chunks()
+            if language:
+                chunks = [c for c in chunks if str(c.meta.get("language") or language) == language]
             index = None
             if chunks:
                 index = bm25s.BM25()
                 # bm25s wants every document to have at least one token.
                 index.index([lexical_tokens(c.text) or ["\u2205"] for c in chunks], show_progress=False)
-            self._bm25, self._bm25_chunks, self._bm25_key = index, chunks, key
-        return self._bm25, self._bm25_chunks
+            self._bm25[language] = (index, chunks)
+        return self._bm25[language]
 
-    def lexical(self, query: str, n: int) -> list[tuple[StoredChunk, float]]:
-        index, chunks = self._lexical_index()
+    def lexical(self, query: str, n: int, language: str = "") -> list[tuple[StoredChunk, float]]:
+        """BM25's ``n`` best chunks; only those in ``language`` (or of unknown language) when given."""
+        index, chunks = self._lexical_index(language)
         tokens = lexical_tokens(query)
         if index is None or not tokens:
             return []
@@ -107,15 +121,17 @@ class Retriever:
     def dense(self, query: str, n: int, vector: np.ndarray | None = None) -> list[tuple[StoredChunk, float]]:
         return self.store.query(self.embedder.embed_query(query) if vector is None else vector, n)
 
-    def search(self, query: str, k: int, per_document: int = 0, vector: np.ndarray | None = None) -> list[Passage]:
+    def search(self, query: str, k: int, per_document: int = 0, vector: np.ndarray | None = None,
+               language: str = "") -> list[Passage]:
         """The ``k`` best passages by RRF over the dense and lexical rankings.
 
         ``per_document`` > 0 caps the passages taken from one document, so the same facts
         told in another document (often in another language) get a place too. ``vector`` is
         the query's embedding when the caller already has it (else it is computed here).
+        ``language`` is the query's: with ``lexical_same_language`` BM25 searches only chunks in it.
         """
         dense = self.dense(query, self.candidates, vector)
-        lexical = self.lexical(query, self.candidates)
+        lexical = self.lexical(query, self.candidates, language if self.lexical_same_language else "")
         fused: dict[str, Passage] = {}
         background = dense[-1][1] if len(dense) >= self.candidates else None
         for rank, (chunk, sim) in enumerate(dense):
