@@ -224,12 +224,14 @@ def test_lexical_search_stays_in_the_questions_language(fake_assistant, docs):
     assert languages(a.retriever.lexical("Osaka trains", 5, language="en")) == {"en"}
     assert languages(a.retriever.lexical("Osaka tàu", 5, language="vi")) == {"vi"}
     assert a.retriever.lexical("Osaka", 5, language="fr") == []  # no French chunk: dense search alone
-    # search() passes the question's language unless told to search every chunk
+    # search() ranks the question's language alone by default
     hits = a.retriever.search("Osaka trains", 5, language="en")
     assert all(p.lexical_score is None for p in hits if p.language == "vi")
-    a.retriever.lexical_same_language = False
+    a.retriever.lexical_cross_weight = 0.5  # the other languages' BM25 ranking joins, at half weight
     hits = a.retriever.search("Osaka trains", 5, language="en")
     assert any(p.lexical_score is not None for p in hits if p.language == "vi")
+    rankings = a.retriever.lexical_rankings("Osaka trains", "en")
+    assert [w for w, _ in rankings] == [1.0, 0.5] and {c.meta["language"] for c, _ in rankings[1][1]} == {"vi"}
 
 
 def test_whole_store_reads_are_paged(fake_assistant, docs, monkeypatch):

@@ -135,6 +135,8 @@ def test_settings_assignments_are_typed_and_checked():
         parse_assignments(["no_such=1"])
     with pytest.raises(ConfigError):
         parse_assignments(["top_k=three"])
+    with pytest.raises(ConfigError, match="lexical_cross_weight must be within 0..1"):
+        Settings(**parse_assignments(["lexical_cross_weight=2"]))
 
 
 # --- runs over real Chroma (fake embedder, scripted model) ------------------------------------

@@ -126,7 +126,7 @@ class Assistant:
         if self._retriever is None:
             self._retriever = Retriever(self.store, self.embedder, candidates=self.settings.candidates,
                                         rrf_k=self.settings.rrf_k,
-                                        lexical_same_language=self.settings.lexical_same_language)
+                                        lexical_cross_weight=self.settings.lexical_cross_weight)
         return self._retriever
 
     @property

@@ -13,7 +13,7 @@ from .metrics import Metric
 from .runner import EvalConfig, RunResult
 
 # The settings that change what is measured, shown under every table.
-TUNABLES = ("top_k", "passage_tokens", "candidates", "rrf_k", "per_document", "lexical_same_language",
+TUNABLES = ("top_k", "passage_tokens", "candidates", "rrf_k", "per_document", "lexical_cross_weight",
             "chunk_tokens", "chunk_overlap", "min_similarity", "min_margin", "min_similarity_cross", "prompt_budget",
             "temperature")
 COLUMNS = ("hit@1", "hit@3", "hit@5", "MRR", "gold in prompt", "EM", "F1", "abstention precision", "abstention recall",
