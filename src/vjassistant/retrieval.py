@@ -89,17 +89,20 @@ class Retriever:
         self.candidates, self.rrf_k = candidates, rrf_k
         self.lexical_cross_weight = lexical_cross_weight
         self._bm25: dict[str, tuple[Any, list[StoredChunk]]] = {}  # language ("" = all) -> index, chunks
+        self._chunks: list[StoredChunk] | None = None  # every chunk, read once per store revision
         self._bm25_key: int | None = None
 
     def _lexical_index(self, language: str = "") -> tuple[Any, list[StoredChunk]]:
         """BM25 over the chunks in ``language`` and those of unknown language; all chunks for ""."""
         key = self.store.revision  # every write through ChunkStore bumps it, in any process
         if key != self._bm25_key:
-            self._bm25, self._bm25_key = {}, key
+            self._bm25, self._chunks, self._bm25_key = {}, None, key
         if language not in self._bm25:
             import bm25s
 
-            chunks = self.store.all_chunks()
+            if self._chunks is None:  # reading every chunk back is most of an index build's time
+                self._chunks = self.store.all_chunks()
+            chunks = self._chunks
             if language:
                 chunks = [c for c in chunks if str(c.meta.get("language") or language) == language]
             index = None
