@@ -208,9 +208,12 @@ def test_lexical_index_sees_writes_made_through_another_store_handle(fake_assist
     reader, writer = fake_assistant(), fake_assistant()  # same folder, like the UI and a CLI ingest
     writer.ingest([docs])
     assert reader.retriever.lexical("Osaka trains", 3)
+    assert reader.retriever.lexical("Osaka trains", 3, language="en")  # a language index, from the same read
     (docs / "b.md").write_text("# Weather\nIt snowed in Sapporo all week.", encoding="utf-8")
     writer.ingest([docs])  # same number of chunks: only the revision tells the reader
     hits = reader.retriever.lexical("Sapporo snowed", 3)
+    assert hits and "Sapporo" in hits[0][0].text
+    hits = reader.retriever.lexical("Sapporo snowed", 3, language="en")  # the chunks read before are dropped too
     assert hits and "Sapporo" in hits[0][0].text
     assert not any("Osaka" in c.text for c, _ in reader.retriever.lexical("Osaka trains", 3))
 
