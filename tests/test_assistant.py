@@ -227,14 +227,32 @@ def test_lexical_search_stays_in_the_questions_language(fake_assistant, docs):
     assert languages(a.retriever.lexical("Osaka trains", 5, language="en")) == {"en"}
     assert languages(a.retriever.lexical("Osaka tàu", 5, language="vi")) == {"vi"}
     assert a.retriever.lexical("Osaka", 5, language="fr") == []  # no French chunk: dense search alone
-    # search() ranks the question's language alone by default
+    # at lexical_cross_weight 0, search() ranks the question's language alone
+    a.retriever.lexical_cross_weight = 0.0
     hits = a.retriever.search("Osaka trains", 5, language="en")
     assert all(p.lexical_score is None for p in hits if p.language == "vi")
+    assert len(a.retriever.lexical_rankings("Osaka trains", "en")) == 1
     a.retriever.lexical_cross_weight = 0.5  # the other languages' BM25 ranking joins, at half weight
     hits = a.retriever.search("Osaka trains", 5, language="en")
     assert any(p.lexical_score is not None for p in hits if p.language == "vi")
     rankings = a.retriever.lexical_rankings("Osaka trains", "en")
     assert [w for w, _ in rankings] == [1.0, 0.5] and {c.meta["language"] for c, _ in rankings[1][1]} == {"vi"}
+    # across languages only names and numbers are matched: the Vietnamese chunk holds "osaka" and
+    # "tàu", but only the capitalised name finds it
+    assert a.retriever.lexical_rankings("osaka tàu", "en")[1][1] == []
+    assert [c.meta["language"] for c, _ in a.retriever.lexical_rankings("Osaka tàu", "en")[1][1]] == ["vi"]
+
+
+def test_carried_tokens_are_names_and_numbers():
+    from vjassistant.retrieval import carried_tokens
+
+    assert carried_tokens("What year did the Denver Broncos win Super Bowl 50?") == [
+        "denver", "broncos", "super", "bowl", "50"]
+    assert carried_tokens("Đội Denver Broncos đã thắng Super Bowl 50 vào năm nào?") == [
+        "đội", "denver", "broncos", "super", "bowl", "50"]
+    assert carried_tokens("Osaka trains") == ["osaka"]  # a name opening a keyword query counts
+    assert carried_tokens("how many trains were late in 2019?") == ["2019"]
+    assert carried_tokens("") == []
 
 
 def test_whole_store_reads_are_paged(fake_assistant, docs, monkeypatch):
