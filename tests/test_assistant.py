@@ -241,6 +241,11 @@ def test_lexical_search_stays_in_the_questions_language(fake_assistant, docs):
     # "tàu", but only the capitalised name finds it
     assert a.retriever.lexical_rankings("osaka tàu", "en")[1][1] == []
     assert [c.meta["language"] for c, _ in a.retriever.lexical_rankings("Osaka tàu", "en")[1][1]] == ["vi"]
+    # the other languages' ranking has an index of its own: English chunks naming Osaka cannot crowd
+    # the Vietnamese one out, even with room for a single candidate
+    a.retriever.candidates = 1
+    assert [c.meta["language"] for c, _ in a.retriever.lexical("Osaka", 1)] == ["en"]
+    assert [c.meta["language"] for c, _ in a.retriever.lexical_rankings("Osaka", "en")[1][1]] == ["vi"]
 
 
 def test_carried_tokens_are_names_and_numbers():

@@ -102,12 +102,14 @@ class Retriever:
         self.store, self.embedder = store, embedder
         self.candidates, self.rrf_k = candidates, rrf_k
         self.lexical_cross_weight = lexical_cross_weight
-        self._bm25: dict[str, tuple[Any, list[StoredChunk]]] = {}  # language ("" = all) -> index, chunks
+        # "" = every chunk, "en" = English (and unknown-language) chunks, "!en" = the others
+        self._bm25: dict[str, tuple[Any, list[StoredChunk]]] = {}
         self._chunks: list[StoredChunk] | None = None  # every chunk, read once per store revision
         self._bm25_key: int | None = None
 
     def _lexical_index(self, language: str = "") -> tuple[Any, list[StoredChunk]]:
-        """BM25 over the chunks in ``language`` and those of unknown language; all chunks for ""."""
+        """BM25 over the chunks in ``language`` and those of unknown language; all chunks for "";
+        for "!" + a language, the chunks in any other (known) language."""
         key = self.store.revision  # every write through ChunkStore bumps it, in any process
         if key != self._bm25_key:
             self._bm25, self._chunks, self._bm25_key = {}, None, key
@@ -117,7 +119,9 @@ class Retriever:
             if self._chunks is None:  # reading every chunk back is most of an index build's time
                 self._chunks = self.store.all_chunks()
             chunks = self._chunks
-            if language:
+            if language.startswith("!"):
+                chunks = [c for c in chunks if not _in_language(c, language[1:])]
+            elif language:
                 chunks = [c for c in chunks if _in_language(c, language)]
             index = None
             if chunks:
@@ -129,8 +133,9 @@ class Retriever:
 
     def lexical(self, query: str, n: int, language: str = "",
                 tokens: list[str] | None = None) -> list[tuple[StoredChunk, float]]:
-        """BM25's ``n`` best chunks; only those in ``language`` (or of unknown language) when given.
-        ``tokens`` replaces the query's own tokens (``lexical_tokens(query)``) when given."""
+        """BM25's ``n`` best chunks; only those in ``language`` (or of unknown language) when given,
+        only those in other languages for "!" + a language (see ``_lexical_index``). ``tokens``
+        replaces the query's own tokens (``lexical_tokens(query)``) when given."""
         index, chunks = self._lexical_index(language)
         tokens = lexical_tokens(query) if tokens is None else tokens
         if index is None or not tokens:
@@ -147,8 +152,8 @@ class Retriever:
             return [(1.0, self.lexical(query, self.candidates))]
         rankings = [(1.0, self.lexical(query, self.candidates, language))]
         if self.lexical_cross_weight > 0:
-            other = [(c, s) for c, s in self.lexical(query, self.candidates, tokens=carried_tokens(query))
-                     if not _in_language(c, language)]
+            # its own index, so chunks in the question's language cannot crowd the others out of it
+            other = self.lexical(query, self.candidates, "!" + language, tokens=carried_tokens(query))
             rankings.append((self.lexical_cross_weight, other))
         return rankings
 
