@@ -153,6 +153,45 @@ def test_an_answer_the_model_was_unsure_of_is_declined_only_under_the_floor(docs
         Settings(min_confidence=1.5)
 
 
+def test_an_unsure_answer_loses_its_citations_of_passages_further_from_the_question(docs):
+    """VJA_MIN_CONFIDENCE_OFF_TOP (verify.off_top): in an answer whose confidence is under the floor
+    (0.3 by default), a citation of a passage less similar to the question than the closest passage
+    given is removed; the closest passage's citations stay, and so does every citation of an
+    answer the model was sure of."""
+    question = "When did NIC and JETRO sign the cooperation agreement?"
+
+    def ask(reply: str, confidence: float, **settings) -> Answer:
+        class Model(JudgingModel):
+            pass
+        Model.confidence = confidence
+        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+                      embedder=FakeEmbedder(), chat_model=Model(reply, None))
+        a.ingest([docs])
+        return a.ask(question)
+
+    probe = ask("x [1].", 0.9)
+    closest = max(probe.passages, key=lambda p: p.dense_similarity or 0.0)
+    assert closest.filename == "a.txt" and len(probe.passages) == 2
+    far = next(p.number for p in probe.passages if p.filename == "b.md")
+    near = closest.number
+    weather = f"It rained in Osaka all week [{far}]."
+    facts = f"NIC and JETRO signed a cooperation agreement in Hanoi [{near}]."
+
+    declined = ask(weather, 0.12)
+    assert declined.abstained and declined.citations == [] and declined.timings["off_top_removed"] == 1
+    assert "VJA_MIN_CONFIDENCE_OFF_TOP" in declined.reason and "0.12" in declined.reason
+    assert not ask(weather, 0.5).abstained  # sure enough: kept
+    assert not ask(weather, 0.12, min_confidence_off_top=0).abstained  # off
+    assert Settings().min_confidence_off_top == 0.3
+
+    both = ask(f"{facts} {weather}", 0.12)
+    assert not both.abstained and [c.filename for c in both.citations] == ["a.txt"]
+    assert both.uncited == ["It rained in Osaka all week."] and both.timings["off_top_removed"] == 1
+    assert not ask(facts, 0.12).abstained  # the closest passage: kept however unsure
+    with pytest.raises(Exception, match="min_confidence_off_top"):
+        Settings(min_confidence_off_top=-0.1)
+
+
 def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):
     a = fake_assistant("should never be generated [1]")
     a.ingest([docs])

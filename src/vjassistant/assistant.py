@@ -27,7 +27,7 @@ from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
 from .support import SUPPORTED, UNVERIFIED, SupportChecker
 from .translate import needs_translation, translate_answer
-from .verify import distances, judge
+from .verify import distances, judge, off_top
 
 History = Sequence[tuple[str, str]]
 
@@ -298,9 +298,13 @@ class Assistant:
                                                 self.checker)
         answer.check = check_statements(answer.text, answer.passages, self.checker)
         answer.timings["check_s"] = time.perf_counter() - checked
+        off = self._drop_off_top(answer)
         refuted = self._verify(answer, query_vector)
         if not any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements):
             why = ("the model judged that the passage it cited does not answer the question" if refuted
+                   else f"the model was unsure of its answer (confidence {answer.confidence:.2f}, under "
+                        f"VJA_MIN_CONFIDENCE_OFF_TOP {s.min_confidence_off_top}) and cited only passages further "
+                        "from the question than the closest one" if off
                    else "no statement of the answer is supported by a passage")
             yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
             return
@@ -309,6 +313,23 @@ class Assistant:
         answer.uncited = [st.text for st in answer.check.unsupported]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
+
+    def _drop_off_top(self, answer: Answer) -> int:
+        """Remove, from an answer the model was unsure of, the citations of passages further from the
+        question than the closest one given (verify.off_top); returns how many it removed."""
+        floor = self.settings.min_confidence_off_top
+        if answer.confidence is None or answer.confidence >= floor or not answer.citations:
+            return 0
+        removed = off_top(answer.citations, answer.passages)
+        self._remove_citations(answer, removed)
+        answer.timings["off_top_removed"] = len(removed)
+        return len(removed)
+
+    def _remove_citations(self, answer: Answer, removed: Sequence[Citation]) -> None:
+        if removed:
+            answer.text = drop_markers(answer.text, {(c.statement, c.marker) for c in removed})
+            answer.citations = [c for c in answer.citations if all(c is not r for r in removed)]
+            answer.check = check_statements(answer.text, answer.passages, self.checker)
 
     def _verify(self, answer: Answer, query_vector: Any) -> int:
         """Remove the citations the model, asked again, judges not to answer the question (verify.py);
@@ -321,10 +342,7 @@ class Assistant:
                          query_vector)
         verdicts = judge(model, answer.standalone_question, answer.citations, answer.passages, gaps, s.verify_gap)
         refuted = [v.citation for v in verdicts if v.refutes(s.verify_min_yes)]
-        if refuted:
-            answer.text = drop_markers(answer.text, {(c.statement, c.marker) for c in refuted})
-            answer.citations = [c for c in answer.citations if all(c is not r for r in refuted)]
-            answer.check = check_statements(answer.text, answer.passages, self.checker)
+        self._remove_citations(answer, refuted)
         answer.timings["verify_s"] = time.perf_counter() - t0
         answer.timings["verified"] = len(verdicts)
         return len(refuted)

@@ -25,6 +25,7 @@ from ..embeddings import E5Embedder, Embedder
 from ..errors import InputError
 from ..llm import ChatModel
 from ..store import ChunkStore
+from ..verify import distances
 from .datasets import MODES, EvalDocument, EvalQuestion, EvalSet, in_split, sample
 from .metrics import (
     Metric,
@@ -80,6 +81,7 @@ class QuestionResult:
     prompt_tokens: int | None = None
     verified: int = 0                     # citations the model was asked about again (verify.py)
     confidence: float | None = None       # the model's probability for its reply's first token
+    off_top: int = 0                      # citations removed as off-top in an unsure answer (verify.off_top)
 
 
 @dataclass
@@ -292,16 +294,28 @@ class Evaluator:
         result.prompt_tokens = answer.timings.get("prompt_tokens")  # type: ignore[assignment]
         result.verified = int(answer.timings.get("verified", 0))
         result.confidence = answer.confidence
+        result.off_top = int(answer.timings.get("off_top_removed", 0))
         if q.answerable and q.answers:
             predicted = "" if answer.abstained else strip_markers(answer.text)
             result.exact_match, result.f1 = exact_match(predicted, q.answers), token_f1(predicted, q.answers)
         if answer.model:  # the passages reached the model (not stopped by the relevance gate)
             result.given = [self._key_of.get(p.source, p.source) for p in answer.passages]
         texts = {p.chunk_id: p.text for p in answer.passages}
-        for c in answer.citations:
+        # Where each cited passage stands against the question (verify.distances, the passage's
+        # retrieval signals): recorded so rules that decline citations can be weighed on the JSON.
+        gaps = distances(answer.standalone_question, answer.citations, answer.passages,
+                         assistant.sentence_embedder) if answer.citations else []
+        for c, gap in zip(answer.citations, gaps):
             key = self._key_of.get(c.source, c.source)
             valid = key in q.gold or contains_answer(texts.get(c.chunk_id, c.quote), q.answers + q.other_answers)
-            result.citations.append({"marker": c.marker, "key": key, "valid": valid, "verdict": c.verdict})
+            cited = next((p for p in answer.passages if p.number == c.marker), None)
+            result.citations.append({
+                "marker": c.marker, "key": key, "valid": valid, "verdict": c.verdict, "score": round(c.score, 4),
+                "gap": round(gap, 4), "language": cited.language if cited else "",
+                "dense_similarity": cited.dense_similarity if cited else None,
+                "dense_margin": cited.dense_margin if cited else None,
+                "term_coverage": cited.term_coverage if cited else None,
+                "best_dense": max((p.dense_similarity or 0.0 for p in answer.passages), default=0.0)})
         return result
 
 
