@@ -166,6 +166,10 @@ def test_answer_run_scores_answers_citations_and_abstention(tmp_path):
     assert mono.metric("F1").n == 11 and mono.metric("citation precision").n >= 1
     assert first.citations and first.citations[0]["valid"] == (first.citations[0]["key"] in first.gold
                                                                 or "308" in first.answer)
+    # Each citation records where its passage stands against the question, for rules weighed on the JSON.
+    cited = first.citations[0]
+    assert cited["gap"] >= 0 and cited["language"] == "en" and 0 <= cited["term_coverage"] <= 1
+    assert cited["best_dense"] >= (cited["dense_similarity"] or 0.0) and first.off_top == 0  # no confidence
     abstain = report.runs[1]
     assert abstain.metric("abstention recall").n == sum(1 for r in abstain.results if not r.answerable)
     md = report.to_markdown()
