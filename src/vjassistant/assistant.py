@@ -298,14 +298,15 @@ class Assistant:
                                                 self.checker)
         answer.check = check_statements(answer.text, answer.passages, self.checker)
         answer.timings["check_s"] = time.perf_counter() - checked
-        off = self._drop_off_top(answer)
+        supported = any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements)
+        self._drop_off_top(answer)
         refuted = self._verify(answer, query_vector)
         if not any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements):
-            why = ("the model judged that the passage it cited does not answer the question" if refuted
+            why = ("no statement of the answer is supported by a passage" if not supported
+                   else "the model judged that the passage it cited does not answer the question" if refuted
                    else f"the model was unsure of its answer (confidence {answer.confidence:.2f}, under "
-                        f"VJA_MIN_CONFIDENCE_OFF_TOP {s.min_confidence_off_top}) and cited only passages further "
-                        "from the question than the closest one" if off
-                   else "no statement of the answer is supported by a passage")
+                        f"VJA_MIN_CONFIDENCE_OFF_TOP {s.min_confidence_off_top}) and the passages that supported "
+                        "it are further from the question than the closest one")
             yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
             return
         if s.translate_answers and needs_translation(answer.text, language, [p.language for p in answer.passages]):
