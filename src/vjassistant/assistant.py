@@ -74,6 +74,11 @@ class IngestReport:
         return asdict(self)
 
 
+def _supported(answer: Answer) -> bool:
+    """Whether any statement of the answer stands supported (or unverifiable) after its check."""
+    return answer.check is not None and any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements)
+
+
 def embedding_text(title: str, chunk: str) -> str:
     """What gets embedded for a chunk: its document's title, then the chunk.
 
@@ -298,10 +303,10 @@ class Assistant:
                                                 self.checker)
         answer.check = check_statements(answer.text, answer.passages, self.checker)
         answer.timings["check_s"] = time.perf_counter() - checked
-        supported = any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements)
+        supported = _supported(answer)
         self._drop_off_top(answer)
         refuted = self._verify(answer, query_vector)
-        if not any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements):
+        if not _supported(answer):
             why = ("no statement of the answer is supported by a passage" if not supported
                    else "the model judged that the passage it cited does not answer the question" if refuted
                    else f"the model was unsure of its answer (confidence {answer.confidence:.2f}, under "
@@ -315,16 +320,15 @@ class Assistant:
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
 
-    def _drop_off_top(self, answer: Answer) -> int:
+    def _drop_off_top(self, answer: Answer) -> None:
         """Remove, from an answer the model was unsure of, the citations of passages further from the
-        question than the closest one given (verify.off_top); returns how many it removed."""
+        question than the closest one given (verify.off_top); ``timings["off_top_removed"]`` counts them."""
         floor = self.settings.min_confidence_off_top
         if answer.confidence is None or answer.confidence >= floor or not answer.citations:
-            return 0
+            return
         removed = off_top(answer.citations, answer.passages)
         self._remove_citations(answer, removed)
         answer.timings["off_top_removed"] = len(removed)
-        return len(removed)
 
     def _remove_citations(self, answer: Answer, removed: Sequence[Citation]) -> None:
         if removed:

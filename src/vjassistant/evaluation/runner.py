@@ -305,17 +305,19 @@ class Evaluator:
         # retrieval signals): recorded so rules that decline citations can be weighed on the JSON.
         gaps = distances(answer.standalone_question, answer.citations, answer.passages,
                          assistant.sentence_embedder) if answer.citations else []
+        by_number = {p.number: p for p in answer.passages}
+        best_dense = max((p.dense_similarity or 0.0 for p in answer.passages), default=0.0)
         for c, gap in zip(answer.citations, gaps):
             key = self._key_of.get(c.source, c.source)
             valid = key in q.gold or contains_answer(texts.get(c.chunk_id, c.quote), q.answers + q.other_answers)
-            cited = next((p for p in answer.passages if p.number == c.marker), None)
+            cited = by_number.get(c.marker)
             result.citations.append({
                 "marker": c.marker, "key": key, "valid": valid, "verdict": c.verdict, "score": round(c.score, 4),
                 "gap": round(gap, 4), "language": cited.language if cited else "",
                 "dense_similarity": cited.dense_similarity if cited else None,
                 "dense_margin": cited.dense_margin if cited else None,
                 "term_coverage": cited.term_coverage if cited else None,
-                "best_dense": max((p.dense_similarity or 0.0 for p in answer.passages), default=0.0)})
+                "best_dense": best_dense})
         return result
 
 
