@@ -14,9 +14,12 @@
    declined (exactly what the setting does: it declines before the check).
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
+--reuse-json DIR reads a run recorded by --json-dir (DIR/<preset>.json, DIR/target.json) instead
+of asking its questions again, when its settings and sample are the ones of this invocation:
+tables 3 and 5 pool runs, and a run of one part need not repeat the others.
 
     python benchmarks/quality.py [--limit 40] [--presets ...] [--split test] [--target-limit all]
-                                 [--update-readme] [--json-dir DIR]
+                                 [--update-readme] [--json-dir DIR] [--reuse-json DIR]
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from common import installed_presets, publish, table, update_readme
 from vjassistant.config import Settings
 from vjassistant.evaluation import EvalConfig, EvalReport, QuestionResult, evaluate
 from vjassistant.evaluation.metrics import Metric, bootstrap_interval
-from vjassistant.evaluation.report import markdown_table
+from vjassistant.evaluation.report import TUNABLES, markdown_table
 
 
 def main() -> None:
@@ -48,6 +51,8 @@ def main() -> None:
     ap.add_argument("--json-dir", type=Path, help="also write each preset's full report (every question) "
                                                    "as DIR/<preset>.json and the target run's as DIR/target.json, "
                                                    "to read the answers behind a figure")
+    ap.add_argument("--reuse-json", type=Path, help="read the runs recorded in this --json-dir instead of "
+                                                    "asking again (settings and sample must match)")
     args = ap.parse_args()
     settings, sets = Settings.from_env(), args.sets.split(",")
     names = installed_presets(args.presets, settings.models_dir)
@@ -61,11 +66,10 @@ def main() -> None:
         publish("quality-retrieval", out, args.update_readme)
     sections, reports = [], {}
     for name in names:
-        t0 = time.perf_counter()
         config = EvalConfig(limit=args.limit, seed=args.seed, split=args.split)
-        report = reports[name] = evaluate(sets, config=config, settings=settings.replace(model=name))
+        report = reports[name] = _run(name, sets, config, settings.replace(model=name), args.reuse_json)
         sections.append(f"**{name}**\n\n{markdown_table(report.runs)}\n\n{report.caption()} "
-                        f"Run took {time.perf_counter() - t0:.0f} s.")
+                        f"Run took {report.seconds:.0f} s.")
         print(sections[-1], flush=True)
         if args.json_dir:
             args.json_dir.mkdir(parents=True, exist_ok=True)
@@ -75,16 +79,38 @@ def main() -> None:
     if reports:
         publish("quality-presets", preset_table(reports), args.update_readme and every)
     if args.target_limit is not None:
-        t0 = time.perf_counter()
         config = EvalConfig(modes=["mono"], limit=args.target_limit, seed=args.seed, split=args.split)
-        report = evaluate(sets[:1], config=config, settings=settings.replace(model=args.target_model or settings.model))
+        report = _run("target", sets[:1], config, settings.replace(model=args.target_model or settings.model),
+                      args.reuse_json)
         publish("quality-target", target_table(report, F1_TARGET)
-                + f" Run took {time.perf_counter() - t0:.0f} s.", args.update_readme)
+                + f" Run took {report.seconds:.0f} s.", args.update_readme)
         if args.json_dir:
             report.write_json(args.json_dir / "target.json")
         default = reports.get(args.target_model or settings.model)
         if default is not None:
             publish("quality-confidence", confidence_table(default, report), args.update_readme)
+
+
+def _run(name: str, sets: list[str], config: EvalConfig, settings: Settings, reuse: Path | None) -> EvalReport:
+    """``evaluate``, or the run recorded as ``reuse/name.json`` when it was made the same way."""
+    path = reuse / f"{name}.json" if reuse else None
+    if path is None or not path.exists():
+        return evaluate(sets, config=config, settings=settings)
+    recorded = EvalReport.read_json(path)
+    differs = [f"{k}={getattr(recorded.settings, k)} (now {getattr(settings, k)})"
+               for k in ("model", *TUNABLES) if getattr(recorded.settings, k) != getattr(settings, k)]
+    differs += [f"{k}={getattr(recorded.config, k)} (now {getattr(config, k)})"
+                for k in ("modes", "limit", "seed", "split")
+                if _listed(getattr(recorded.config, k)) != _listed(getattr(config, k))]
+    if differs:
+        raise SystemExit(f"{path} was recorded with other settings: {', '.join(differs)}; "
+                         "ask again (leave out --reuse-json) or pass the settings it was made with")
+    print(f"{name}: the answers recorded in {path}, not asked again", flush=True)
+    return recorded
+
+
+def _listed(value: object) -> object:
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 def _limit(value: str) -> int | None:

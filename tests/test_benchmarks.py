@@ -79,6 +79,19 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
     floors = out[out.index("| floor | answers it declines |"):].splitlines()[2:7]
     declined = [int(line.strip("|").split("|")[1]) for line in floors]
     assert floors[0].startswith("| 0 (default) |") and declined[0] == 0 and declined == sorted(declined)
+    # The recorded runs are read back instead of asked again: the same tables, no model loaded; a
+    # run recorded with other settings is refused, naming them.
+    again = run_bench("quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit", "2", "--split", "all",
+                      "--skip-retrieval", "--reuse-json", str(tmp_path), "--target-limit", "3",
+                      "--target-model", "smollm2-135m")
+    reused = [line for line in again.splitlines() if "not asked again" in line]
+    assert [line.split(":")[0] for line in reused] == ["smollm2-135m", "target"]
+    tables = again[again.index("**smollm2-135m**"):].splitlines()
+    assert [line for line in tables if line not in reused] == out[out.index("**smollm2-135m**"):].splitlines()
+    refused = subprocess.run([sys.executable, "quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit",
+                              "3", "--split", "all", "--skip-retrieval", "--reuse-json", str(tmp_path)],
+                             cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "limit=2 (now 3)" in refused.stderr
 
 
 def test_citation_check_benchmark_prints_its_tables():

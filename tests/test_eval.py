@@ -6,7 +6,7 @@ import pytest
 
 from vjassistant.config import Settings, parse_assignments
 from vjassistant.errors import ConfigError, InputError
-from vjassistant.evaluation import EvalConfig, evaluate, load_eval_set
+from vjassistant.evaluation import EvalConfig, EvalReport, evaluate, load_eval_set
 from vjassistant.evaluation.datasets import in_split, sample
 from vjassistant.evaluation.metrics import (
     bootstrap_interval,
@@ -174,7 +174,15 @@ def test_answer_run_scores_answers_citations_and_abstention(tmp_path):
     assert abstain.metric("abstention recall").n == sum(1 for r in abstain.results if not r.answerable)
     md = report.to_markdown()
     assert "| mono en |" in md and "hit@5" in md and "(n)" in md and "model scripted" in md
-    json.dumps(report.to_dict())
+    # The JSON reads back as the same report (quality.py reuses recorded runs this way).
+    report.write_json(tmp_path / "report.json")
+    again = EvalReport.read_json(tmp_path / "report.json")
+    assert again.to_dict() == json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert again.to_markdown() == md and again.runs[0].results[0] == first
+    (tmp_path / "broken.json").write_text('{"runs": []}', encoding="utf-8")
+    for bad in (tmp_path / "broken.json", tmp_path / "missing.json"):
+        with pytest.raises(InputError, match="vjassistant eval --json"):
+            EvalReport.read_json(bad)
 
 
 def test_embedding_cache_survives_between_evaluations(tmp_path):
