@@ -24,6 +24,7 @@ tables 3 and 5 pool runs, and a run of one part need not repeat the others.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -97,8 +98,11 @@ def _run(name: str, sets: list[str], config: EvalConfig, settings: Settings, reu
     if path is None or not path.exists():
         return evaluate(sets, config=config, settings=settings)
     recorded = EvalReport.read_json(path)
-    differs = [f"{k}={getattr(recorded.settings, k)} (now {getattr(settings, k)})"
-               for k in ("model", *TUNABLES) if getattr(recorded.settings, k) != getattr(settings, k)]
+    # A setting added since the run was recorded reads back as today's default: not the same run.
+    written = json.loads(path.read_text(encoding="utf-8"))["settings"]
+    differs = [f"{k} not recorded" for k in TUNABLES if k not in written]
+    differs += [f"{k}={getattr(recorded.settings, k)} (now {getattr(settings, k)})"
+                for k in ("model", *TUNABLES) if getattr(recorded.settings, k) != getattr(settings, k)]
     differs += [f"{k}={getattr(recorded.config, k)} (now {getattr(config, k)})"
                 for k in ("modes", "limit", "seed", "split")
                 if _listed(getattr(recorded.config, k)) != _listed(getattr(config, k))]

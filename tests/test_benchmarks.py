@@ -92,6 +92,12 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
                               "3", "--split", "all", "--skip-retrieval", "--reuse-json", str(tmp_path)],
                              cwd=BENCH, capture_output=True, text=True, timeout=300)
     assert refused.returncode != 0 and "limit=2 (now 3)" in refused.stderr
+    del report["settings"]["min_confidence_off_top"]  # as recorded before that setting existed
+    (tmp_path / "smollm2-135m.json").write_text(json.dumps(report), encoding="utf-8")
+    refused = subprocess.run([sys.executable, "quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit",
+                              "2", "--split", "all", "--skip-retrieval", "--reuse-json", str(tmp_path)],
+                             cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "min_confidence_off_top not recorded" in refused.stderr
 
 
 def test_citation_check_benchmark_prints_its_tables():
