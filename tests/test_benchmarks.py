@@ -92,6 +92,12 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
                               "3", "--split", "all", "--skip-retrieval", "--reuse-json", str(tmp_path)],
                              cwd=BENCH, capture_output=True, text=True, timeout=300)
     assert refused.returncode != 0 and "limit=2 (now 3)" in refused.stderr
+    # Replayed through the code that recorded them, the recorded replies give back every figure.
+    replayed = run_bench("replay.py", str(tmp_path / "smollm2-135m.json"), "--sets", mini)
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in replayed.splitlines()
+            if line.startswith("| ") and not line.startswith(("| run |", "| --- |"))]
+    assert {r[0] for r in rows} >= {"mono en", "abstain vi"} and all(r[2] == r[3] for r in rows), rows
+    assert "prompts with no recorded reply: 0" in replayed
     del report["settings"]["min_confidence_off_top"]  # as recorded before that setting existed
     (tmp_path / "smollm2-135m.json").write_text(json.dumps(report), encoding="utf-8")
     refused = subprocess.run([sys.executable, "quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit",

@@ -128,3 +128,21 @@ def test_an_answer_without_content_words_is_supported_only_where_it_is_written()
     assert support("Q", "The prime field of F is Q, the rational numbers.") == 1.0
     assert support("Q", "The prime field is the rationals.") == 0.0
     assert support("It is.", "Nothing like that here.") == 0.0
+
+
+def test_a_name_answer_is_checked_in_its_passages_language_whatever_it_sounds_like():
+    # py3langid reads "José María Figueres" as Spanish; checked as Spanish against English
+    # passages, the name was never found where it is written (XQuAD test: right answers declined).
+    text = ("Harvard alumni include the Chilean President Sebastián Piñera and the Costa Rican President "
+            "José María Figueres. The John W. Weeks Bridge is a pedestrian bridge over the Charles River.")
+    cut = text.index("The John")
+    p1, p2 = passage(1, 0, cut, text), passage(2, cut, len(text), text)
+    shown, cites = resolve("José María Figueres [2]", [p1, p2], languages=["en"])  # asked in English
+    assert shown == "José María Figueres [1]"
+    assert [(c.marker, c.verdict) for c in cites] == [(1, "supported")]
+    # A statement in the question's language is still taken for that language: asked in French,
+    # a French statement over an English passage is compared across languages (unverified without
+    # an embedder), not read as English words missing from the passage.
+    french = "NIC et JETRO ont signé un accord de coopération à Hanoï [1]."
+    _, cites = resolve(french, [passage(1, 12, len(DOC))], languages=["fr"])
+    assert [c.verdict for c in cites] == ["unverified"]

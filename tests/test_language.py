@@ -16,6 +16,15 @@ def test_short_questions(text, code):
     assert detect_language(text) == code
 
 
+def test_names_are_read_among_the_languages_they_can_be_in():
+    assert detect_language("José María Figueres") == "es"  # the guess, unrestricted
+    assert detect_language("José María Figueres", among={"en", "vi"}) == "en"
+    assert detect_language("Dongshan Dafo Dian", among={"en"}) == "en"
+    assert detect_language("Quelles universités ont signé l'accord ?", among={"en", "fr"}) == "fr"
+    assert detect_language("Ai ký thỏa thuận?", among={"en"}) == "vi"  # diacritics are not a guess
+    assert detect_language("Pittsburgh Steelers", default="vi", among={"sw"}) == "vi"  # none known: the default
+
+
 def test_an_english_text_quoting_vietnamese_names_stays_english():
     text = ("The agreement was signed in Hanoi by Prime Minister Phạm Minh Chính and the former "
             "General Secretary Nguyễn Phú Trọng, who had met the Japanese delegation the day "

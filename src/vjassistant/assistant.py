@@ -300,8 +300,8 @@ class Assistant:
             return
         checked = time.perf_counter()
         answer.text, answer.citations = resolve(text.replace(NOT_FOUND_SENTINEL, "").strip(), answer.passages,
-                                                self.checker)
-        answer.check = check_statements(answer.text, answer.passages, self.checker)
+                                                self.checker, (language,))
+        answer.check = check_statements(answer.text, answer.passages, self.checker, (language,))
         answer.timings["check_s"] = time.perf_counter() - checked
         supported = _supported(answer)
         self._drop_off_top(answer)
@@ -334,7 +334,7 @@ class Assistant:
         if removed:
             answer.text = drop_markers(answer.text, {(c.statement, c.marker) for c in removed})
             answer.citations = [c for c in answer.citations if all(c is not r for r in removed)]
-            answer.check = check_statements(answer.text, answer.passages, self.checker)
+            answer.check = check_statements(answer.text, answer.passages, self.checker, (answer.language,))
 
     def _verify(self, answer: Answer, query_vector: Any) -> int:
         """Remove the citations the model, asked again, judges not to answer the question (verify.py);
@@ -366,7 +366,7 @@ class Assistant:
     def check(self, answer: Answer | str, passages: Sequence[Passage | str | Path] | None = None) -> CitationReport:
         """Check the citations of an Answer (against its own passages), or of any text with [n]
         markers against ``passages`` (Passages, file paths or strings; marker n = the n-th)."""
-        from .check import as_passages
+        from .check import as_passages, check_citations
 
         if isinstance(answer, Answer):
             text, sources = answer.text, list(answer.passages) if passages is None else passages
@@ -376,7 +376,9 @@ class Assistant:
             raise InputError("The answer to check is empty", "pass an Answer or text with [n] markers")
         if sources is None:
             raise InputError("No passages to check the text against", "pass passages=[files or texts]")
-        return check_statements(text, as_passages(sources), self.checker)
+        if isinstance(answer, Answer):  # its statements are in its question's language or its passages'
+            return check_statements(text, as_passages(sources), self.checker, (answer.language,))
+        return check_citations(text, sources, checker=self.checker)
 
     def _abstain(self, answer: Answer, text: str, reason: str, t0: float) -> Iterator[str | Answer]:
         answer.text, answer.abstained, answer.reason, answer.citations = text, True, reason, []

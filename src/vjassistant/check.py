@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .citations import Citation, citation, square_markers, statements
+from .citations import Citation, citation, square_markers, statements, written_in
 from .embeddings import Embedder
 from .errors import InputError
 from .language import detect_language
@@ -69,9 +69,14 @@ class CitationReport:
                 "statements": [asdict(s) for s in self.statements]}
 
 
-def check_statements(text: str, passages: Sequence[Passage], checker: SupportChecker) -> CitationReport:
-    """The report for ``text`` against numbered ``passages`` (``Passage.number`` is its marker)."""
+def check_statements(text: str, passages: Sequence[Passage], checker: SupportChecker,
+                     languages: Sequence[str] | None = None) -> CitationReport:
+    """The report for ``text`` against numbered ``passages`` (``Passage.number`` is its marker).
+
+    Given ``languages`` (the question's), a statement is taken to be in one of them or of the
+    passages' languages (citations.written_in); otherwise its language is guessed freely."""
     by_number = {p.number: p for p in passages}
+    among = written_in(passages, languages)
     text = square_markers(text, set(by_number))
     out: list[StatementCheck] = []
     total = precise_total = supported = 0
@@ -82,7 +87,7 @@ def check_statements(text: str, passages: Sequence[Passage], checker: SupportChe
                                score=0.0, invalid_markers=[n for n in markers if n not in by_number])
         total += len(markers)
         if valid:
-            language = detect_language(st.text, default=by_number[valid[0]].language or "en")
+            language = detect_language(st.text, default=by_number[valid[0]].language or "en", among=among)
             alone = {n: checker.support(st.text, by_number[n].text, statement_language=language,
                                         passage_language=by_number[n].language or None) for n in valid}
             check.citations = [citation(st.text, by_number[n], alone[n]) for n in valid]
@@ -169,6 +174,7 @@ def check_citations(text: str, passages: Sequence[Passage | str | os.PathLike[st
 
             embedder = E5Embedder()
         checker = SupportChecker(embedder if semantic else None)
+    # No question here, so no telling which languages the statements can be in: each is guessed freely.
     return check_statements(text, numbered, checker)
 
 

@@ -110,21 +110,24 @@ def _numbers_in(piece: str) -> list[int]:
     return [n for m in MARKER.finditer(piece) for n in marker_numbers(m.group(1))]
 
 
-def resolve(text: str, passages: Sequence[Passage],
-            checker: SupportChecker | None = None) -> tuple[str, list[Citation]]:
+def resolve(text: str, passages: Sequence[Passage], checker: SupportChecker | None = None,
+            languages: Sequence[str] | None = None) -> tuple[str, list[Citation]]:
     """Clean ``text`` of invalid markers, infer missing ones, move misplaced ones, drop unsupported
     ones, and build Citations carrying each verdict, score and evidence span.
 
-    Returns the answer text to show and one Citation per (statement, cited passage) pair.
+    Given ``languages`` (the question's), a statement is taken to be in one of them or of the
+    passages' languages (``written_in``); otherwise its language is guessed freely. Returns the
+    answer text to show and one Citation per (statement, cited passage) pair.
     """
     checker = checker or SupportChecker()
     by_number = {p.number: p for p in passages}
+    among = written_in(passages, languages)
     text = clean_markers(square_markers(text, set(by_number)), set(by_number))
     citations: list[Citation] = []
     found, kept_markers = statements(text), []
     for st in found:
         numbers, inferred = list(dict.fromkeys(st.numbers)), False
-        language = detect_language(st.text, default=passages[0].language if passages else "en")
+        language = detect_language(st.text, default=passages[0].language if passages else "en", among=among)
         results = {p.number: checker.support(st.text, p.text, statement_language=language,
                                              passage_language=p.language or None) for p in passages}
         best = max(results, key=lambda n: results[n].score) if results else 0
@@ -142,6 +145,14 @@ def resolve(text: str, passages: Sequence[Passage],
         kept_markers.append([c.marker for c in cites])
         citations.extend(cites)
     return _remarked(text, found, kept_markers), citations
+
+
+def written_in(passages: Sequence[Passage], languages: Sequence[str] | None) -> set[str]:
+    """The languages an answer's statements can be in: its question's (``languages``) and its
+    passages'. None (no question known): any, guessed freely (an empty set)."""
+    if languages is None:
+        return set()
+    return {p.language for p in passages if p.language} | set(languages)
 
 
 def _remarked(text: str, found: Sequence[Statement], kept: Sequence[list[int]]) -> str:

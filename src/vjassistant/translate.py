@@ -84,7 +84,7 @@ def translate_answer(model: ChatModel, text: str, language: str, report: Citatio
         return None  # a statement's markers changed
     if numbers(plain) != numbers(plain_translated):
         return None
-    checked = check_statements(translated, passages, checker)
+    checked = check_statements(translated, passages, checker, (language,))
     if any(_RANK[new.verdict] < _RANK[old.verdict] for new, old in zip(checked.statements, report.statements,
                                                                        strict=True)):
         return None  # the passages no longer bear it out: a meaning was lost in translation
