@@ -26,12 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import fields
 from pathlib import Path
 
 from common import installed_presets, publish, table, update_readme
 
 from vjassistant.config import Settings
-from vjassistant.evaluation import EvalConfig, EvalReport, QuestionResult, evaluate
+from vjassistant.evaluation import EvalConfig, EvalReport, QuestionResult, evaluate, load_eval_set
 from vjassistant.evaluation.metrics import Metric, bootstrap_interval
 from vjassistant.evaluation.report import TUNABLES, markdown_table
 
@@ -103,9 +104,11 @@ def _run(name: str, sets: list[str], config: EvalConfig, settings: Settings, reu
     differs = [f"{k} not recorded" for k in TUNABLES if k not in written]
     differs += [f"{k}={getattr(recorded.settings, k)} (now {getattr(settings, k)})"
                 for k in ("model", *TUNABLES) if getattr(recorded.settings, k) != getattr(settings, k)]
-    differs += [f"{k}={getattr(recorded.config, k)} (now {getattr(config, k)})"
-                for k in ("modes", "limit", "seed", "split")
-                if _listed(getattr(recorded.config, k)) != _listed(getattr(config, k))]
+    differs += [f"{f.name}={getattr(recorded.config, f.name)} (now {getattr(config, f.name)})"
+                for f in fields(EvalConfig)
+                if _listed(getattr(recorded.config, f.name)) != _listed(getattr(config, f.name))]
+    dataset = load_eval_set(sets).name
+    differs += [f"set {recorded.dataset} (now {dataset})"] if recorded.dataset != dataset else []
     if differs:
         raise SystemExit(f"{path} was recorded with other settings: {', '.join(differs)}; "
                          "ask again (leave out --reuse-json) or pass the settings it was made with")

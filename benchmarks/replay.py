@@ -6,7 +6,7 @@ decline reasons) runs again on the replies recorded in an evaluation report (`vj
 recorded confidence; nothing is generated, so a run of hours replays in minutes. Replayed on the
 code that recorded it, a report gives back every figure exactly (the check that the replay is
 faithful); a change to retrieval or to the prompt makes the recorded replies meaningless, and the
-replay says so by counting the prompts whose question it has no reply for.
+replay says so by counting the questions with no recorded reply or other passages in their prompt.
 
     python benchmarks/replay.py REPORT.json [--sets xquad-en,xquad-vi] [--json OUT.json]
 """
@@ -23,9 +23,11 @@ from common import table
 from vjassistant.config import Settings
 from vjassistant.evaluation import EvalReport, QuestionResult, evaluate
 from vjassistant.evaluation.metrics import Metric
+from vjassistant.evaluation.report import TUNABLES
 
 QUESTION = re.compile(r"\nQuestion: (.*?)\n\n", re.S)  # prompts.answer_messages' last user message
 METRICS = ("F1", "answered (answerable)", "citation precision", "abstention recall")
+AFTER_GENERATION = {"min_confidence_off_top"}  # recorded settings that apply to the reply: today's are used
 
 
 class RecordedModel:
@@ -55,15 +57,19 @@ class RecordedModel:
 
 
 def replay(report: EvalReport, sets: list[str]) -> tuple[EvalReport, int]:
-    """``report``'s runs asked again with their recorded replies; and how many prompts had none."""
+    """``report``'s runs asked again with their recorded replies; and how many questions could not
+    be replayed faithfully: no recorded reply, or other passages in the prompt than recorded."""
     runs, unknown, seconds = [], 0, 0.0
     for mode in dict.fromkeys(run.name.split()[0] for run in report.runs):
         # One mode at a time: the same question is asked in several modes, with other replies.
-        model = RecordedModel([r for run in report.runs if run.name.startswith(mode) for r in run.results])
+        mine = [run for run in report.runs if run.name.split()[0] == mode]
+        model = RecordedModel([r for run in mine for r in run.results])
         again = evaluate(sets, config=replace(report.config, modes=[mode]), settings=report.settings,
                          chat_model=model)
         runs += again.runs
-        unknown += model.unknown
+        given = {(run.name, r.id): r.given for run in mine for r in run.results}
+        moved = sum(given.get((run.name, r.id)) != r.given for run in again.runs for r in run.results)
+        unknown += model.unknown + moved
         seconds += again.seconds
     return EvalReport(report.dataset, f"{report.model} (replayed)", report.config, report.settings, runs,
                       seconds), unknown
@@ -83,9 +89,7 @@ def main() -> None:
     args = ap.parse_args()
     recorded = EvalReport.read_json(args.report)
     recorded.settings = Settings.from_env().replace(
-        **{k: getattr(recorded.settings, k) for k in ("top_k", "passage_tokens", "candidates", "rrf_k",
-                                                      "per_document", "lexical_cross_weight", "chunk_tokens",
-                                                      "chunk_overlap", "prompt_budget")})
+        **{k: getattr(recorded.settings, k) for k in TUNABLES if k not in AFTER_GENERATION})
     replayed, unknown = replay(recorded, args.sets.split(","))
     if args.json:
         replayed.write_json(args.json)
@@ -97,9 +101,9 @@ def main() -> None:
                 rows.append([old.name, name, _fmt(a), _fmt(b)])
     print(table(["run", "metric", "recorded", "replayed with this code"], rows))
     print(f"\n{args.report}: {sum(len(r.results) for r in recorded.runs)} questions replayed in "
-          f"{replayed.seconds:.0f} s; prompts with no recorded reply: {unknown} (0 when retrieval and "
-          "prompts are those of the recorded run). Settings after generation (the checks and rules) are "
-          "today's, from the environment.")
+          f"{replayed.seconds:.0f} s; questions not replayed faithfully (no recorded reply, or other passages "
+          f"in the prompt): {unknown} (0 when retrieval is that of the recorded run). Recorded settings are "
+          "kept but those applied to the reply (off-top rule); those and the checks are today's.")
 
 
 if __name__ == "__main__":

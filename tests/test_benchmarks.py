@@ -97,7 +97,7 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in replayed.splitlines()
             if line.startswith("| ") and not line.startswith(("| run |", "| --- |"))]
     assert {r[0] for r in rows} >= {"mono en", "abstain vi"} and all(r[2] == r[3] for r in rows), rows
-    assert "prompts with no recorded reply: 0" in replayed
+    assert "questions not replayed faithfully (no recorded reply, or other passages in the prompt): 0" in replayed
     del report["settings"]["min_confidence_off_top"]  # as recorded before that setting existed
     (tmp_path / "smollm2-135m.json").write_text(json.dumps(report), encoding="utf-8")
     refused = subprocess.run([sys.executable, "quality.py", "--sets", mini, "--presets", "smollm2-135m", "--limit",

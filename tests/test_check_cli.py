@@ -144,6 +144,20 @@ def test_answer_json_passages_may_be_bare_texts(capsys, monkeypatch):
     assert "passage 1 chars" in capsys.readouterr().out
 
 
+def test_an_answer_json_is_checked_in_its_question_language_as_ask_checked_it(capsys, monkeypatch):
+    # A name alone is guessed Spanish; the answer's "language" (its question's) says how ask read it.
+    passage = ("Harvard University's alumni include many heads of state, among them the Costa Rican President "
+               "José María Figueres, who studied at the Kennedy School of Government.")
+    answer = {"text": "José María Figueres [1]", "language": "en", "passages": [passage]}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(answer)))
+    assert main(["check", "-", "--no-semantic", "--strict"]) == 0
+    assert "✓ supported" in capsys.readouterr().out
+    del answer["language"]  # no question known: guessed freely, a Spanish name over an English passage
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(answer)))
+    assert main(["check", "-", "--no-semantic", "--strict"]) == 1
+    assert "? unverified" in capsys.readouterr().out
+
+
 def test_abstained_answer_has_nothing_to_check(tmp_path, capsys):
     path = tmp_path / "answer.json"
     path.write_text(json.dumps({"text": "Không tìm thấy.", "passages": [], "abstained": True, "reason": "no match"}))

@@ -159,11 +159,13 @@ def _names_a_file(text: str) -> bool:
 
 def check_citations(text: str, passages: Sequence[Passage | str | os.PathLike[str]], *,
                     embedder: Embedder | None = None, semantic: bool = True,
-                    checker: SupportChecker | None = None) -> CitationReport:
+                    checker: SupportChecker | None = None, languages: Sequence[str] | None = None) -> CitationReport:
     """Check every [n] citation in ``text`` against ``passages`` (marker n = the n-th source).
 
     The multilingual embedder is loaded when ``semantic`` (default) and none is given; without
-    it, a statement cited to a passage in another language is ``unverified``.
+    it, a statement cited to a passage in another language is ``unverified``. ``languages``: the
+    question's language when known (an answer JSON gives it), as ``check_statements`` takes it;
+    without it each statement's language is guessed freely.
     """
     if not text or not text.strip():
         raise InputError("The text to check is empty", "pass text with [n] citation markers")
@@ -174,8 +176,7 @@ def check_citations(text: str, passages: Sequence[Passage | str | os.PathLike[st
 
             embedder = E5Embedder()
         checker = SupportChecker(embedder if semantic else None)
-    # No question here, so no telling which languages the statements can be in: each is guessed freely.
-    return check_statements(text, numbered, checker)
+    return check_statements(text, numbered, checker, languages)
 
 
 def passage_from_json(item: Any, i: int, where: str = "the answer") -> Passage:

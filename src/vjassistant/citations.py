@@ -152,7 +152,7 @@ def written_in(passages: Sequence[Passage], languages: Sequence[str] | None) -> 
     passages'. None (no question known): any, guessed freely (an empty set)."""
     if languages is None:
         return set()
-    return {p.language for p in passages if p.language} | set(languages)
+    return {code for code in [*(p.language for p in passages), *languages] if code}
 
 
 def _remarked(text: str, found: Sequence[Statement], kept: Sequence[list[int]]) -> str:

@@ -282,13 +282,13 @@ examples:
 def _check(args: argparse.Namespace) -> int:
     from .check import CitationReport, check_citations, format_report
 
-    text, sources, abstained, where = _check_input(args)
+    text, sources, abstained, where, languages = _check_input(args)
     if abstained is not None:  # an abstention makes no claim: nothing to check, nothing fails
         report = CitationReport([], citation_recall=1.0, citation_precision=1.0, citations=0)
         print(json.dumps({**report.to_dict(), "abstained": True, "reason": abstained}, ensure_ascii=False, indent=2)
               if args.json else f"the answer abstained ({abstained or 'no reason given'}): nothing to check")
         return 0
-    report = check_citations(text, sources, semantic=not args.no_semantic)
+    report = check_citations(text, sources, semantic=not args.no_semantic, languages=languages)
     failed = not report.ok or (args.strict and any(s.verdict == "unverified" for s in report.statements))
     numbers = [getattr(p, "number", 0) or i for i, p in enumerate(sources, start=1)]  # as check_citations numbers
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json
@@ -296,8 +296,9 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, str]:
-    """(text, sources, abstention reason or None, the text's file name or "") for ``check``."""
+def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, str, list[str] | None]:
+    """(text, sources, abstention reason or None, the text's file name or "", the question's language
+    as a list when an answer JSON gives it, else None) for ``check``."""
     from pathlib import Path
 
     from .errors import InputError
@@ -319,11 +320,11 @@ def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, 
                              "list the files themselves, in the order of their [n] numbers")
         sources.append(path)  # a Path is always loaded as a file, never taken as text
     if args.text is not None:
-        return _skip_headings(args.text), sources, None, ""
+        return _skip_headings(args.text), sources, None, "", None
     where = "stdin" if args.input == "-" else args.input
     raw = sys.stdin.read() if args.input == "-" else _read_input(Path(args.input).expanduser())
     if args.sources and not (args.input.lower().endswith(".json") or args.input == "-" and raw.lstrip()[:1] == "{"):
-        return _skip_headings(raw), sources, None, where  # file:line in the report
+        return _skip_headings(raw), sources, None, where, None  # file:line in the report
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -331,16 +332,19 @@ def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, 
                          usage if not args.sources else "fix the JSON, or give the text as a .txt/.md file") from exc
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise InputError(f"{where} holds no answer \"text\"", usage)
+    # Checked as ask checked it: its statements in its question's language or its passages'.
+    languages = [data["language"]] if isinstance(data.get("language"), str) and data["language"] else None
     if data.get("abstained") is True:
-        return data["text"], sources, str(data.get("reason") or ""), ""
+        return data["text"], sources, str(data.get("reason") or ""), "", languages
     if sources:  # the answer's text checked against other documents
-        return data["text"], sources, None, ""
+        return data["text"], sources, None, "", languages
     from .check import passage_from_json
 
     if not isinstance(data.get("passages"), list) or not data["passages"]:
         raise InputError(f"{where} holds no \"passages\" for the answer's markers to point at",
                          "use the JSON of `vjassistant ask --json`, or give the sources with --sources FILE ...")
-    return data["text"], [passage_from_json(p, i, where) for i, p in enumerate(data["passages"], start=1)], None, ""
+    return (data["text"], [passage_from_json(p, i, where) for i, p in enumerate(data["passages"], start=1)], None, "",
+            languages)
 
 
 def _read_input(path: Any) -> str:

@@ -46,8 +46,9 @@ def _identifier():  # -> py3langid LanguageIdentifier
 def detect_language(text: str, default: str = "en", among: Collection[str] = ()) -> str:
     """ISO 639-1 code of ``text``; ``default`` when there is nothing to go on.
 
-    ``among`` limits the answer to the languages the text can be in (an answer's statement: its
-    question's and its passages' languages). Names alone are guessed wildly otherwise: "Dongshan
+    ``among`` limits the guess to the languages the text can be in (an answer's statement: its
+    question's and its passages' languages); Vietnamese told by its diacritics, and ``default``
+    for a text without words, are returned whatever ``among`` holds. Names alone are guessed wildly otherwise: "Dongshan
     Dafo Dian" reads as German, "José María Figueres" as Spanish, "Pittsburgh Steelers" as
     Dutch, and a statement taken for another language than its passage's is checked across
     languages, where a name of two or three words is rarely found supported."""

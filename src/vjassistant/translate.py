@@ -41,8 +41,8 @@ def needs_translation(text: str, language: str, passage_languages: Sequence[str]
     plain = MARKER.sub("", text)
     if not any(w[:1].islower() for w in re.findall(r"[^\W\d_]{2,}", plain)):
         return False
-    written_in = detect_language(plain, default=language)
-    return written_in != language and written_in in set(passage_languages)
+    source = detect_language(plain, default=language)
+    return source != language and source in set(passage_languages)
 
 
 # Worked examples per target language (invented phrases, far from any corpus): with them the
