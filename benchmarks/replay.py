@@ -22,8 +22,7 @@ from common import table
 
 from vjassistant.config import Settings
 from vjassistant.evaluation import EvalReport, QuestionResult, evaluate
-from vjassistant.evaluation.metrics import Metric
-from vjassistant.evaluation.report import TUNABLES
+from vjassistant.evaluation.report import TUNABLES, metric_cell
 
 QUESTION = re.compile(r"\nQuestion: (.*?)\n\n", re.S)  # prompts.answer_messages' last user message
 METRICS = ("F1", "answered (answerable)", "citation precision", "abstention recall")
@@ -75,12 +74,6 @@ def replay(report: EvalReport, sets: list[str]) -> tuple[EvalReport, int]:
                       seconds), unknown
 
 
-def _fmt(m: Metric | None) -> str:
-    if m is None or m.value is None:
-        return "–"
-    return (f"{m.value:.1f}" if m.unit == "%" else f"{m.value:.3f}") + f" ({m.n})"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("report", type=Path, help="a report written by `vjassistant eval --json` or quality.py")
@@ -98,7 +91,7 @@ def main() -> None:
         for name in METRICS:
             a, b = old.metric(name), new.metric(name)
             if a is not None and a.value is not None:
-                rows.append([old.name, name, _fmt(a), _fmt(b)])
+                rows.append([old.name, name, metric_cell(a), metric_cell(b)])
     print(table(["run", "metric", "recorded", "replayed with this code"], rows))
     print(f"\n{args.report}: {sum(len(r.results) for r in recorded.runs)} questions replayed in "
           f"{replayed.seconds:.0f} s; questions not replayed faithfully (no recorded reply, or other passages "

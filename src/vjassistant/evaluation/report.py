@@ -79,7 +79,8 @@ def _known(kind: type, values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k in names}
 
 
-def _cell(m: Metric | None) -> str:
+def metric_cell(m: Metric | None) -> str:
+    """A table cell: the figure (1 decimal for scores and seconds, 3 for shares) and its (n)."""
     if m is None:
         return ""
     if m.value is None or (isinstance(m.value, float) and math.isnan(m.value)):
@@ -93,6 +94,7 @@ def markdown_table(runs: Sequence[RunResult]) -> str:
     header = ["run", "docs", "chunks", "questions"] + [SHORT.get(c, c) for c in present]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     for r in runs:
-        cells = [r.name, str(r.documents), str(r.chunks), str(len(r.results))] + [_cell(r.metric(c)) for c in present]
+        cells = [r.name, str(r.documents), str(r.chunks), str(len(r.results))]
+        cells += [metric_cell(r.metric(c)) for c in present]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
