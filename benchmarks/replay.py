@@ -1,12 +1,13 @@
 """Replay recorded answers through today's code: what a change after generation does to the figures.
 
-Everything after the model's reply (marker resolution, the citation check, the off-top rule, the
-decline reasons) runs again on the replies recorded in an evaluation report (`vjassistant eval
---json`, `quality.py --json-dir`), over the same retrieval and prompt passages, with each reply's
-recorded confidence; nothing is generated, so a run of hours replays in minutes. Replayed on the
-code that recorded it, a report gives back every figure exactly (the check that the replay is
-faithful); a change to retrieval or to the prompt makes the recorded replies meaningless, and the
-replay says so by counting the questions with no recorded reply or other passages in their prompt.
+Everything after the model's reply (marker resolution, the citation check, the off-top and
+question-names rules, the decline reasons) runs again on the replies recorded in an evaluation
+report (`vjassistant eval --json`, `quality.py --json-dir`), over the same retrieval and prompt
+passages, with each reply's recorded confidence; nothing is generated, so a run of hours
+replays in minutes. Replayed on the code that recorded it, a report gives back every figure
+exactly (the check that the replay is faithful); a change to retrieval or to the prompt makes the
+recorded replies meaningless, and the replay says so by counting the questions with no recorded
+reply or other passages in their prompt.
 
     python benchmarks/replay.py REPORT.json [--sets xquad-en,xquad-vi] [--json OUT.json]
 """
@@ -26,7 +27,8 @@ from vjassistant.evaluation.report import TUNABLES, metric_cell
 
 QUESTION = re.compile(r"\nQuestion: (.*?)\n\n", re.S)  # prompts.answer_messages' last user message
 METRICS = ("F1", "answered (answerable)", "citation precision", "abstention recall")
-AFTER_GENERATION = {"min_confidence_off_top"}  # recorded settings that apply to the reply: today's are used
+# recorded settings that apply to the reply: today's are used (VJA_* variables turn them off)
+AFTER_GENERATION = {"min_confidence_off_top", "question_names"}
 
 
 class RecordedModel:
@@ -96,7 +98,8 @@ def main() -> None:
     print(f"\n{args.report}: {sum(len(r.results) for r in recorded.runs)} questions replayed in "
           f"{replayed.seconds:.0f} s; questions not replayed faithfully (no recorded reply, or other passages "
           f"in the prompt): {unknown} (0 when retrieval is that of the recorded run). Recorded settings are "
-          "kept but those applied to the reply (off-top rule); those and the checks are today's.")
+          "kept but those applied to the reply (off-top and question-names rules); those and the checks are "
+          "today's.")
 
 
 if __name__ == "__main__":

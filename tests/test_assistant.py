@@ -164,6 +164,7 @@ def test_an_unsure_answer_loses_its_citations_of_passages_further_from_the_quest
         class Model(JudgingModel):
             pass
         Model.confidence = confidence
+        settings = {"question_names": False, **settings}  # this rule alone (the weather passage names no NIC)
         a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
                       embedder=FakeEmbedder(), chat_model=Model(reply, None))
         a.ingest([docs])
@@ -195,6 +196,34 @@ def test_an_unsure_answer_loses_its_citations_of_passages_further_from_the_quest
     assert partial.reason == "no statement of the answer is supported by a passage"
     with pytest.raises(Exception, match="min_confidence_off_top"):
         Settings(min_confidence_off_top=-0.1)
+
+
+def test_a_citation_of_a_passage_naming_none_of_the_question_names_is_removed(docs):
+    """VJA_QUESTION_NAMES (verify.unnamed, on by default): a citation of a passage that names none
+    of the question's names (Osaka) while another passage given does is removed, however sure the
+    model; an answer left with no supported statement is declined, and the reason says why."""
+    question = "What happened in Osaka that week?"
+
+    def ask(reply: str, **settings) -> Answer:
+        class Model(JudgingModel):
+            confidence = 0.9
+        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+                      embedder=FakeEmbedder(), chat_model=Model(reply, None))
+        a.ingest([docs])
+        return a.ask(question)
+
+    probe = ask("x [1].")
+    assert {p.filename for p in probe.passages} == {"a.txt", "b.md"}
+    agreement = next(p.number for p in probe.passages if p.filename == "a.txt")
+    osaka = next(p.number for p in probe.passages if p.filename == "b.md")
+    declined = ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].")
+    assert declined.abstained and declined.citations == [] and declined.timings["unnamed_removed"] == 1
+    assert "(osaka)" in declined.reason and "VJA_QUESTION_NAMES" in declined.reason
+    kept = ask(f"It rained in Osaka all week [{osaka}].")
+    assert not kept.abstained and kept.timings["unnamed_removed"] == 0
+    assert not ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].",
+                   question_names=False).abstained
+    assert Settings().question_names
 
 
 def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):

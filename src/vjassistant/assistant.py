@@ -27,7 +27,7 @@ from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
 from .support import SUPPORTED, UNVERIFIED, SupportChecker
 from .translate import needs_translation, translate_answer
-from .verify import distances, judge, off_top
+from .verify import distances, judge, off_top, question_names, unnamed
 
 History = Sequence[tuple[str, str]]
 
@@ -305,13 +305,10 @@ class Assistant:
         answer.timings["check_s"] = time.perf_counter() - checked
         supported = _supported(answer)
         self._drop_off_top(answer)
+        self._drop_unnamed(answer, {p.chunk_id: p.text for p in candidates})
         refuted = self._verify(answer, query_vector)
         if not _supported(answer):
-            why = ("no statement of the answer is supported by a passage" if not supported
-                   else "the model judged that the passage it cited does not answer the question" if refuted
-                   else f"the model was unsure of its answer (confidence {answer.confidence:.2f}, under "
-                        f"VJA_MIN_CONFIDENCE_OFF_TOP {s.min_confidence_off_top}) and the passages that supported "
-                        "it are further from the question than the closest one")
+            why = self._decline_reason(answer, supported, refuted)
             yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
             return
         if s.translate_answers and needs_translation(answer.text, language, [p.language for p in answer.passages]):
@@ -319,6 +316,24 @@ class Assistant:
         answer.uncited = [st.text for st in answer.check.unsupported]
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
+
+    def _decline_reason(self, answer: Answer, supported: bool, refuted: int) -> str:
+        """Why an answer the check supported was left with no supported statement: each rule that
+        removed a citation (a supported answer is only declined through them)."""
+        if not supported:
+            return "no statement of the answer is supported by a passage"
+        s, why = self.settings, []
+        if refuted:
+            why.append("the model judged that the passage it cited does not answer the question")
+        if answer.timings.get("unnamed_removed"):
+            names = ", ".join(sorted(question_names(answer.standalone_question)))
+            why.append(f"the passages that supported it name none of the question's names ({names}) while another "
+                       "passage given does (VJA_QUESTION_NAMES)")
+        if answer.timings.get("off_top_removed"):
+            why.append(f"the model was unsure of its answer (confidence {answer.confidence:.2f}, under "
+                       f"VJA_MIN_CONFIDENCE_OFF_TOP {s.min_confidence_off_top}) and the passages that supported "
+                       "it are further from the question than the closest one")
+        return "; ".join(why)
 
     def _drop_off_top(self, answer: Answer) -> None:
         """Remove, from an answer the model was unsure of, the citations of passages further from the
@@ -329,6 +344,16 @@ class Assistant:
         removed = off_top(answer.citations, answer.passages)
         self._remove_citations(answer, removed)
         answer.timings["off_top_removed"] = len(removed)
+
+    def _drop_unnamed(self, answer: Answer, whole: dict[str, str]) -> None:
+        """Remove the citations of passages naming none of the question's names while another
+        passage given names one, in their whole chunks (verify.unnamed); ``timings["unnamed_removed"]``
+        counts them."""
+        if not self.settings.question_names or not answer.citations:
+            return
+        removed = unnamed(answer.standalone_question, answer.citations, answer.passages, whole, answer.language)
+        self._remove_citations(answer, removed)
+        answer.timings["unnamed_removed"] = len(removed)
 
     def _remove_citations(self, answer: Answer, removed: Sequence[Citation]) -> None:
         if removed:

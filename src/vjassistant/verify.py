@@ -2,7 +2,9 @@
 
 ``off_top`` (on by default, ``Settings.min_confidence_off_top``) needs no model call: in an
 answer the model was unsure of (its first token's probability under the floor), a citation of a
-passage further from the question than the closest passage given is removed. The rest of this
+passage further from the question than the closest passage given is removed. ``unnamed`` (on
+by default, ``Settings.question_names``) needs none either: a citation of a passage whose document
+names nothing the question names is removed when another passage given does. The rest of this
 module asks the model itself, when the answer stands away from where the question points.
 
 The citation check (support.py) confirms that a passage states what the answer says; it never
@@ -34,7 +36,8 @@ pooled citation precision stayed 0.93 (170 citations).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +46,7 @@ from .citations import Citation
 from .embeddings import Embedder
 from .focus import sentence_scores
 from .llm import Judge, Message
-from .retrieval import Passage
+from .retrieval import Passage, carried_tokens, lexical_tokens
 
 YES, NO = "yes", "no"
 
@@ -92,6 +95,52 @@ def off_top(citations: Sequence[Citation], passages: Sequence[Passage]) -> list[
     by_number = {p.number: p for p in passages}
     return [c for c in citations
             if c.marker in by_number and (by_number[c.marker].dense_similarity or 0.0) < best]
+
+
+_ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}")  # U.S., U.K.: read as US, UK
+
+
+_NAME_RUN = re.compile(r"\b[A-Z]\w*(?:\s+[A-Z]\w*)+")  # consecutive capitalised words
+
+
+def _undot(text: str) -> str:
+    return _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
+
+
+def question_names(question: str) -> set[str]:
+    """The names and numbers of a question (its capitalised words but the first, and words with
+    digits) as lexical tokens, and the initials of names of several words ("United States": "us"):
+    what a passage that answers it most likely names too."""
+    rest = question.strip().split(None, 1)
+    if len(rest) < 2:
+        return set()
+    text = _undot(rest[1])
+    initials = {"".join(w[0] for w in run.split()).casefold() for run in _NAME_RUN.findall(text)}
+    return set(carried_tokens(text)) | initials
+
+
+def unnamed(question: str, citations: Sequence[Citation], passages: Sequence[Passage],
+            whole: Mapping[str, str] | None = None, language: str | None = None) -> list[Citation]:
+    """The citations of passages whose document names none of the question's names (among the
+    passages given) while another document given names one: "Carlos Salinas de Gortari [2]" to
+    who the president of TUMAS is, from a list of Harvard alumni, when passage [1] is about TUMAS.
+
+    ``whole``: each chunk's full text by chunk id, for passages the prompt gave cut to a few
+    sentences (focus.py): the name is often in the rest. ``language``: the question's; only
+    passages in it are judged (another language may write the name otherwise: Japan, Nhật Bản)."""
+    names = question_names(question)
+    if not names:
+        return []
+    whole = whole or {}
+    named: dict[str, bool] = {}
+    for p in passages:
+        text = _undot(f"{p.title}\n{whole.get(p.chunk_id, p.text)}")
+        named[p.doc_id] = named.get(p.doc_id, False) or bool(names & set(lexical_tokens(text)))
+    if not any(named.values()):
+        return []
+    by_number = {p.number: p for p in passages}
+    return [c for c in citations if c.marker in by_number and not named[by_number[c.marker].doc_id]
+            and language in (None, by_number[c.marker].language)]
 
 
 CHECK_SYSTEM = ("You check answers. Given a passage, a question and a proposed answer, decide whether the "

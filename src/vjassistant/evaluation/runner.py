@@ -82,6 +82,7 @@ class QuestionResult:
     verified: int = 0                     # citations the model was asked about again (verify.py)
     confidence: float | None = None       # the model's probability for its reply's first token
     off_top: int = 0                      # citations removed as off-top in an unsure answer (verify.off_top)
+    unnamed: int = 0                      # citations removed as naming none of the question's names (verify.unnamed)
 
 
 @dataclass
@@ -295,6 +296,7 @@ class Evaluator:
         result.verified = int(answer.timings.get("verified", 0))
         result.confidence = answer.confidence
         result.off_top = int(answer.timings.get("off_top_removed", 0))
+        result.unnamed = int(answer.timings.get("unnamed_removed", 0))
         if q.answerable and q.answers:
             predicted = "" if answer.abstained else strip_markers(answer.text)
             result.exact_match, result.f1 = exact_match(predicted, q.answers), token_f1(predicted, q.answers)
