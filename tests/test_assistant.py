@@ -218,12 +218,27 @@ def test_a_citation_of_a_passage_naming_none_of_the_question_names_is_removed(do
     osaka = next(p.number for p in probe.passages if p.filename == "b.md")
     declined = ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].")
     assert declined.abstained and declined.citations == [] and declined.timings["unnamed_removed"] == 1
-    assert "(osaka)" in declined.reason and "VJA_QUESTION_NAMES" in declined.reason
+    assert "(Osaka)" in declined.reason and "VJA_QUESTION_NAMES" in declined.reason
     kept = ask(f"It rained in Osaka all week [{osaka}].")
     assert not kept.abstained and kept.timings["unnamed_removed"] == 0
     assert not ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].",
                    question_names=False).abstained
     assert Settings().question_names
+
+
+def test_a_stored_document_reads_back_whole_for_the_names_rule(fake_assistant, tmp_path):
+    """verify.unnamed looks for the question's names in the cited passage's whole document: the
+    prompt's passage is one chunk, cut to a few sentences."""
+    a = fake_assistant(chunk_tokens=24, chunk_overlap=0)
+    sentences = [f"Ferry {i} left the Osaka harbour late." if i == 0 else f"Ferry {i} left the harbour late."
+                 for i in range(12)]
+    (tmp_path / "ferries.txt").write_text("Ferries\n" + " ".join(sentences), encoding="utf-8")
+    a.ingest([tmp_path / "ferries.txt"])
+    (doc,) = a.documents()
+    assert doc["chunks"] > 2
+    whole = a.store.document_text(doc["doc_id"])
+    assert all(s in whole for s in sentences) and whole.index("Ferry 1 ") < whole.index("Ferry 11 ")
+    assert a.store.document_text("no-such-document") == ""
 
 
 def test_abstains_before_generation_when_retrieval_finds_nothing_relevant(fake_assistant, docs):

@@ -2,7 +2,8 @@
 import dataclasses
 
 from vjassistant.citations import Citation
-from vjassistant.verify import check_messages, distances, judge, question_names, unnamed
+from vjassistant.names import question_names
+from vjassistant.verify import check_messages, distances, judge, unnamed
 
 from .conftest import FakeEmbedder, JudgingModel
 from .test_focus import DOC, passage
@@ -35,17 +36,9 @@ def test_only_citations_beyond_the_gap_are_judged_each_with_its_own_passage():
     assert DOC in model.judged[0][-1]["content"] and "Proposed answer: At noon." in model.judged[0][-1]["content"]
 
 
-def test_question_names_are_its_capitalised_words_but_the_first_and_its_numbers():
-    assert question_names("Who is the president of TUMAS?") == {"tumas"}
-    assert question_names("Ai là chủ tịch của TUMAS?") == {"tumas"}
-    assert question_names("What U.S. entity ruled in 1977?") == {"us", "1977"}  # U.S. read as US
-    assert question_names("Which producer is an ally of the United States?") == {"united", "states", "us"}
-    assert question_names("Lĩnh vực nào nghiên cứu hệ thống miễn dịch?") == set()  # first word: not a name
-    assert question_names("TUMAS") == set()
-
-
-def numbered(text, number, doc_id, chunk_id=None):
-    p = dataclasses.replace(passage(text), doc_id=doc_id, chunk_id=chunk_id or f"{doc_id}-0", title="")
+def numbered(text, number, doc_id, chunk_id=None, language="en"):
+    p = dataclasses.replace(passage(text), doc_id=doc_id, chunk_id=chunk_id or f"{doc_id}-0", title="",
+                            language=language)
     p.number = number
     return p
 
@@ -53,18 +46,23 @@ def numbered(text, number, doc_id, chunk_id=None):
 def test_a_citation_of_a_document_naming_none_of_the_question_names_is_unnamed_when_another_names_one():
     """The TUMAS case (XQuAD): the answer names a president from a list of alumni, not from the
     passage about TUMAS that the model was also given."""
-    question = "Who is the president of TUMAS?"
+    names = question_names("Who is the president of TUMAS?")
     tumas = numbered("TUMAS is led by its president, Ahmed Zewail.", 1, "d1")
     alumni = numbered("Alumni include Carlos Salinas de Gortari and Ban Ki-moon.", 2, "d2")
     wrong, right = cite(alumni, "Carlos Salinas de Gortari"), cite(tumas, "Ahmed Zewail")
-    assert unnamed(question, [wrong, right], [tumas, alumni]) == [wrong]
-    assert unnamed(question, [wrong], [alumni]) == []  # no passage names TUMAS: nothing to prefer
-    assert unnamed("Who is the president?", [wrong], [tumas, alumni]) == []  # no names in the question
-    # the name in the part of the chunk the prompt left out (focus.py), or in another chunk of the document
-    cut = numbered("Alumni include Carlos Salinas de Gortari.", 2, "d2")
-    assert unnamed(question, [cite(cut, "Carlos")], [tumas, cut], {"d2-0": "Of TUMAS: " + cut.text}) == []
+    assert unnamed(names, [wrong, right], [tumas, alumni], {}, "en") == [wrong]
+    assert unnamed(names, [wrong], [alumni], {}, "en") == []  # no passage names TUMAS: nothing to prefer
+    assert unnamed(question_names("Who is the president?"), [wrong], [tumas, alumni], {}, "en") == []
+    # the name in the part of the document the prompt left out (focus.py, another chunk)
+    assert unnamed(names, [wrong], [tumas, alumni], {"d2": "Of TUMAS. " + alumni.text}, "en") == []
     rest = numbered("The TUMAS alumni include Carlos Salinas de Gortari.", 3, "d2", "d2-1")
-    assert unnamed(question, [cite(cut, "Carlos")], [tumas, cut, rest]) == []
-    # only passages in the question's language are judged: another may write the name otherwise
-    assert unnamed(question, [wrong], [tumas, alumni], language="en") == [wrong]
-    assert unnamed(question, [wrong], [tumas, alumni], language="vi") == []
+    assert unnamed(names, [wrong], [tumas, alumni, rest], {}, "en") == []  # another passage of its document
+    # only passages in the question's language are judged, and only they can judge: another
+    # language may write the name otherwise
+    assert unnamed(names, [wrong], [tumas, alumni], {}, "vi") == []
+    vi_alumni = numbered("Cựu sinh viên gồm Carlos Salinas de Gortari.", 2, "d3", language="vi")
+    assert unnamed(names, [cite(vi_alumni, "Carlos")], [tumas, vi_alumni], {}, "vi") == []
+    assert unnamed(names, [cite(tumas, "Ahmed")], [tumas, vi_alumni], {}, "vi") == []
+    # a marker on no passage given is not this rule's to judge
+    stray = dataclasses.replace(wrong, marker=9)
+    assert unnamed(names, [stray], [tumas, alumni], {}, "en") == []

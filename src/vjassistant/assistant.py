@@ -22,12 +22,13 @@ from .errors import DocumentError, InputError
 from .focus import focus_passages
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
 from .llm import ChatModel, Judge
+from .names import Names, question_names
 from .prompts import NOT_FOUND_SENTINEL, answer_messages, fixed_messages, rewrite_messages, select_passages
 from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
 from .support import SUPPORTED, UNVERIFIED, SupportChecker
 from .translate import needs_translation, translate_answer
-from .verify import distances, judge, off_top, question_names, unnamed
+from .verify import distances, judge, off_top, unnamed
 
 History = Sequence[tuple[str, str]]
 
@@ -305,10 +306,10 @@ class Assistant:
         answer.timings["check_s"] = time.perf_counter() - checked
         supported = _supported(answer)
         self._drop_off_top(answer)
-        self._drop_unnamed(answer, {p.chunk_id: p.text for p in candidates})
+        names = self._drop_unnamed(answer)
         refuted = self._verify(answer, query_vector)
         if not _supported(answer):
-            why = self._decline_reason(answer, supported, refuted)
+            why = self._decline_reason(answer, supported, names, refuted)
             yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
             return
         if s.translate_answers and needs_translation(answer.text, language, [p.language for p in answer.passages]):
@@ -317,23 +318,22 @@ class Assistant:
         answer.timings["total_s"] = time.perf_counter() - t0
         yield answer
 
-    def _decline_reason(self, answer: Answer, supported: bool, refuted: int) -> str:
-        """Why an answer the check supported was left with no supported statement: each rule that
-        removed a citation (a supported answer is only declined through them)."""
+    def _decline_reason(self, answer: Answer, supported: bool, names: Names, refuted: int) -> str:
+        """Why an answer was left with no supported statement: the check, or each rule that removed
+        a citation, in the order they ran (a supported answer is only declined through them)."""
         if not supported:
             return "no statement of the answer is supported by a passage"
         s, why = self.settings, []
-        if refuted:
-            why.append("the model judged that the passage it cited does not answer the question")
-        if answer.timings.get("unnamed_removed"):
-            names = ", ".join(sorted(question_names(answer.standalone_question)))
-            why.append(f"the passages that supported it name none of the question's names ({names}) while another "
-                       "passage given does (VJA_QUESTION_NAMES)")
         if answer.timings.get("off_top_removed"):
             why.append(f"the model was unsure of its answer (confidence {answer.confidence:.2f}, under "
                        f"VJA_MIN_CONFIDENCE_OFF_TOP {s.min_confidence_off_top}) and the passages that supported "
                        "it are further from the question than the closest one")
-        return "; ".join(why)
+        if answer.timings.get("unnamed_removed"):
+            why.append(f"the passages that supported it name none of the question's names ({', '.join(names.shown)}) "
+                       "while another passage given does (VJA_QUESTION_NAMES)")
+        if refuted:
+            why.append("the model judged that the passage it cited does not answer the question")
+        return "; ".join(why) or "no statement of the answer is left supported by a passage"
 
     def _drop_off_top(self, answer: Answer) -> None:
         """Remove, from an answer the model was unsure of, the citations of passages further from the
@@ -345,15 +345,25 @@ class Assistant:
         self._remove_citations(answer, removed)
         answer.timings["off_top_removed"] = len(removed)
 
-    def _drop_unnamed(self, answer: Answer, whole: dict[str, str]) -> None:
-        """Remove the citations of passages naming none of the question's names while another
-        passage given names one, in their whole chunks (verify.unnamed); ``timings["unnamed_removed"]``
-        counts them."""
+    def _drop_unnamed(self, answer: Answer) -> Names:
+        """Remove the citations of passages in the question's language whose document names none
+        of the question's names while another document given does (verify.unnamed); returns the
+        names when it removed any. ``timings["unnamed_removed"]`` counts them."""
         if not self.settings.question_names or not answer.citations:
-            return
-        removed = unnamed(answer.standalone_question, answer.citations, answer.passages, whole, answer.language)
+            return Names()
+        question = answer.standalone_question
+        if question != answer.question and detect_language(question, answer.language) != answer.language:
+            question = answer.question  # a rewrite in another language would name things otherwise
+        names = question_names(question)
+        answer.timings["unnamed_removed"] = 0
+        if not names:
+            return names
+        documents = {p.doc_id: self.store.document_text(p.doc_id) for p in answer.passages
+                     if p.language == answer.language}
+        removed = unnamed(names, answer.citations, answer.passages, documents, answer.language)
         self._remove_citations(answer, removed)
         answer.timings["unnamed_removed"] = len(removed)
+        return names if removed else Names()
 
     def _remove_citations(self, answer: Answer, removed: Sequence[Citation]) -> None:
         if removed:

@@ -114,12 +114,10 @@ class Settings:
     # 0.963/0.68/39.3, 0.961/0.64/36.1. A floor on confidence alone (min_confidence) 0.15 gave
     # 0.963/0.67/37.4: the off-top condition spares unsure answers drawn from the closest passage.
     min_confidence_off_top: float = 0.3
-    # Remove the citations of passages (in the question's language) whose document names none of
-    # the question's names (capitalised words but the first, numbers, initials of several-word
-    # names) while another passage given names one (verify.unnamed). Replayed on the recorded
-    # 1.5B answers (benchmarks/replay.py): test answer tables, pooled citation precision 0.940
-    # (166) -> 0.957 (163), F1 unchanged; every English test question, 0.977 (533) -> 0.983 (530),
-    # F1 unchanged; dev, unchanged (0.965 over 172).
+    # Remove the citations of passages in the question's language whose whole document names
+    # none of the question's names (names.py: capitalised words but each sentence's first,
+    # numbers, initials of several-word names) while another document given in that language
+    # names one (verify.unnamed). Figures (replayed on recorded answers) in the README, step 7.
     question_names: bool = True
     # Translate an answer the model wrote in its passages' language into the question's, after
     # it is checked (translate.py). Off: the local models' translations cannot be verified and

@@ -122,6 +122,13 @@ class ChunkStore:
         got = self._col.get(where={"doc_id": doc_id}, limit=1, include=["metadatas"])
         return str(got["metadatas"][0]["content_hash"]) if got["ids"] else None
 
+    def document_text(self, doc_id: str) -> str:
+        """A stored document's chunks' texts in order (overlaps repeated), "" when it is not stored."""
+        got = self._col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = sorted(_stored(got["ids"], got["documents"], got["metadatas"]),
+                        key=lambda c: int(c.meta.get("start", 0)))
+        return "\n".join(c.text for c in chunks)
+
     def count(self) -> int:
         return int(self._col.count())
 

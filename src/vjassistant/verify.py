@@ -3,8 +3,9 @@
 ``off_top`` (on by default, ``Settings.min_confidence_off_top``) needs no model call: in an
 answer the model was unsure of (its first token's probability under the floor), a citation of a
 passage further from the question than the closest passage given is removed. ``unnamed`` (on
-by default, ``Settings.question_names``) needs none either: a citation of a passage whose document
-names nothing the question names is removed when another passage given does. The rest of this
+by default, ``Settings.question_names``) needs none either: a citation of a passage in the
+question's language whose document names nothing the question names (names.py) is removed when
+another document given in that language does. The rest of this
 module asks the model itself, when the answer stands away from where the question points.
 
 The citation check (support.py) confirms that a passage states what the answer says; it never
@@ -36,7 +37,6 @@ pooled citation precision stayed 0.93 (170 citations).
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,7 +46,8 @@ from .citations import Citation
 from .embeddings import Embedder
 from .focus import sentence_scores
 from .llm import Judge, Message
-from .retrieval import Passage, carried_tokens, lexical_tokens
+from .names import Names, names_any
+from .retrieval import Passage
 
 YES, NO = "yes", "no"
 
@@ -97,50 +98,26 @@ def off_top(citations: Sequence[Citation], passages: Sequence[Passage]) -> list[
             if c.marker in by_number and (by_number[c.marker].dense_similarity or 0.0) < best]
 
 
-_ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}")  # U.S., U.K.: read as US, UK
-
-
-_NAME_RUN = re.compile(r"\b[A-Z]\w*(?:\s+[A-Z]\w*)+")  # consecutive capitalised words
-
-
-def _undot(text: str) -> str:
-    return _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
-
-
-def question_names(question: str) -> set[str]:
-    """The names and numbers of a question (its capitalised words but the first, and words with
-    digits) as lexical tokens, and the initials of names of several words ("United States": "us"):
-    what a passage that answers it most likely names too."""
-    rest = question.strip().split(None, 1)
-    if len(rest) < 2:
-        return set()
-    text = _undot(rest[1])
-    initials = {"".join(w[0] for w in run.split()).casefold() for run in _NAME_RUN.findall(text)}
-    return set(carried_tokens(text)) | initials
-
-
-def unnamed(question: str, citations: Sequence[Citation], passages: Sequence[Passage],
-            whole: Mapping[str, str] | None = None, language: str | None = None) -> list[Citation]:
-    """The citations of passages whose document names none of the question's names (among the
-    passages given) while another document given names one: "Carlos Salinas de Gortari [2]" to
-    who the president of TUMAS is, from a list of Harvard alumni, when passage [1] is about TUMAS.
-
-    ``whole``: each chunk's full text by chunk id, for passages the prompt gave cut to a few
-    sentences (focus.py): the name is often in the rest. ``language``: the question's; only
-    passages in it are judged (another language may write the name otherwise: Japan, Nhật Bản)."""
-    names = question_names(question)
+def unnamed(names: Names, citations: Sequence[Citation], passages: Sequence[Passage], documents: Mapping[str, str],
+            language: str) -> list[Citation]:
+    """The citations of passages in ``language`` (the question's) whose document names none of
+    ``names`` (names.question_names) while another document given in that language names one:
+    "Carlos Salinas de Gortari [2]" to who the president of TUMAS is, from a list of Harvard
+    alumni, when passage [1] is about TUMAS. ``documents``: each document's whole text by doc id
+    (the name is often in a sentence or chunk the prompt left out); a passage's own text and
+    title otherwise. Passages in another language are not judged and judge nothing: another
+    language may write the name otherwise (Japan, Nhật Bản)."""
     if not names:
         return []
-    whole = whole or {}
     named: dict[str, bool] = {}
     for p in passages:
-        text = _undot(f"{p.title}\n{whole.get(p.chunk_id, p.text)}")
-        named[p.doc_id] = named.get(p.doc_id, False) or bool(names & set(lexical_tokens(text)))
+        if p.language == language:
+            text = f"{p.title}\n{documents.get(p.doc_id) or p.text}"
+            named[p.doc_id] = named.get(p.doc_id, False) or names_any(names, text)
     if not any(named.values()):
         return []
     by_number = {p.number: p for p in passages}
-    return [c for c in citations if c.marker in by_number and not named[by_number[c.marker].doc_id]
-            and language in (None, by_number[c.marker].language)]
+    return [c for c in citations if c.marker in by_number and named.get(by_number[c.marker].doc_id) is False]
 
 
 CHECK_SYSTEM = ("You check answers. Given a passage, a question and a proposed answer, decide whether the "
