@@ -48,10 +48,11 @@ def detect_language(text: str, default: str = "en", among: Collection[str] = ())
 
     ``among`` limits the guess to the languages the text can be in (an answer's statement: its
     question's and its passages' languages); Vietnamese told by its diacritics, and ``default``
-    for a text without words, are returned whatever ``among`` holds. Names alone are guessed wildly otherwise: "Dongshan
-    Dafo Dian" reads as German, "José María Figueres" as Spanish, "Pittsburgh Steelers" as
-    Dutch, and a statement taken for another language than its passage's is checked across
-    languages, where a name of two or three words is rarely found supported."""
+    for a text without words, are returned whatever ``among`` holds. Names alone are guessed
+    wildly otherwise: "Dongshan Dafo Dian" reads as German, "José María Figueres" as Spanish,
+    "Pittsburgh Steelers" as Dutch, and a statement taken for another language than its
+    passage's is checked across languages, where a name of two or three words is rarely found
+    supported."""
     sample = text[:2000]
     vi = len(VI_LETTERS.findall(sample))
     if vi >= 2 and vi >= VI_SHARE * len(LETTERS.findall(sample)):

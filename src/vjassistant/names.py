@@ -10,10 +10,10 @@ not the US.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from .retrieval import STOPWORDS
+from .textnorm import unaccented
 
 _ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}")
 _SENTENCE_END = re.compile(r"[.?!;:]+(?:\s+|$)")
@@ -39,8 +39,7 @@ def undot(text: str) -> str:
 
 def fold(word: str) -> str:
     """A word's comparison key: casefolded, accents and tone marks dropped (đ read as d)."""
-    decomposed = unicodedata.normalize("NFD", word.casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unaccented(word.casefold())
 
 
 def _is_name(word: str) -> bool:

@@ -22,7 +22,6 @@ were chosen on the dev split of the labelled set (``benchmarks/citation_check.py
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -44,6 +43,7 @@ from .textnorm import (
     simple,
     spelled_number,
     tokens,
+    unaccented,
     word_key,
 )
 
@@ -188,8 +188,7 @@ def _first_word_is_name(word: str, words: list[re.Match[str]], text: str) -> boo
 
 
 def _squash(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d"))
-    squashed = "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
+    squashed = "".join(c for c in unaccented(text) if c.isalnum())
     return squashed if len(squashed) >= 4 else "\0"  # short names would match inside any word
 
 

@@ -98,6 +98,13 @@ def simple(text: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).translate(_UNIFY)
 
 
+def unaccented(text: str) -> str:
+    """``text`` without accents or tone marks, "đ" read as "d" (casefold first for "Đ"):
+    "phạm minh chính" -> "pham minh chinh"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=65536)
 def word_key(word: str) -> str:
     """A normalised word's comparison key: digits only for numbers; tone marks moved last."""

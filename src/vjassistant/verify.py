@@ -5,8 +5,8 @@ answer the model was unsure of (its first token's probability under the floor), 
 passage further from the question than the closest passage given is removed. ``unnamed`` (on
 by default, ``Settings.question_names``) needs none either: a citation of a passage in the
 question's language whose document names nothing the question names (names.py) is removed when
-another document given in that language does. The rest of this
-module asks the model itself, when the answer stands away from where the question points.
+another document given in that language does. The rest of this module asks the model itself,
+when the answer stands away from where the question points.
 
 The citation check (support.py) confirms that a passage states what the answer says; it never
 sees the question. A small model sometimes answers with words of a passage that does not answer
