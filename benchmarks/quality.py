@@ -9,14 +9,17 @@
 4. The English F1 target on a larger sample: the default preset, English questions over English
    paragraphs, --target-limit questions of the test split (default: all 578), with a bootstrap
    95% interval; at 40 questions one sample scored 57.6 and another 77.9 on the first 40 of 120.
-5. What a confidence floor (VJA_MIN_CONFIDENCE) would trade, from the default preset's runs of
+5. Where the English F1 goes: the target run's questions by outcome (answered right, partly,
+   wrong; declined, by which step), with the F1 points each outcome costs and, for a declined
+   answer, what the model's own words would have scored.
+6. What a confidence floor (VJA_MIN_CONFIDENCE) would trade, from the default preset's runs of
    tables 2 and 4: every answer whose first token the model gave less than the floor counts as
    declined (exactly what the setting does: it declines before the check).
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
 --reuse-json DIR reads a run recorded by --json-dir (DIR/<preset>.json, DIR/target.json) instead
 of asking its questions again, when its settings and sample are the ones of this invocation:
-tables 3 and 5 pool runs, and a run of one part need not repeat the others.
+tables 3 and 6 pool runs, and a run of one part need not repeat the others.
 
     python benchmarks/quality.py [--limit 40] [--presets ...] [--split test] [--target-limit all]
                                  [--update-readme] [--json-dir DIR] [--reuse-json DIR]
@@ -26,15 +29,17 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
 from common import installed_presets, publish, table, update_readme
 
 from vjassistant.config import Settings
-from vjassistant.evaluation import EvalConfig, EvalReport, QuestionResult, evaluate, load_eval_set
-from vjassistant.evaluation.metrics import Metric, bootstrap_interval
+from vjassistant.evaluation import EvalConfig, EvalReport, EvalSet, QuestionResult, evaluate, load_eval_set
+from vjassistant.evaluation.metrics import Metric, bootstrap_interval, strip_markers, token_f1
 from vjassistant.evaluation.report import TUNABLES, markdown_table
+from vjassistant.prompts import NOT_FOUND_SENTINEL
 
 
 def main() -> None:
@@ -86,6 +91,7 @@ def main() -> None:
                       args.reuse_json)
         publish("quality-target", target_table(report, F1_TARGET)
                 + f" Run took {report.seconds:.0f} s.", args.update_readme)
+        publish("quality-outcomes", outcome_table(report, load_eval_set(sets[:1])), args.update_readme)
         if args.json_dir:
             report.write_json(args.json_dir / "target.json")
         default = reports.get(args.target_model or settings.model)
@@ -182,6 +188,49 @@ def target_table(report: EvalReport, target: float) -> str:
                    f"F1 ≥ {target:g}"], rows)
             + f"\n\n{report.caption()} Interval: percentile bootstrap of the mean F1 (5000 resamples of the "
             "questions, seed 0).")
+
+
+# (outcome, test): each question counts under the first outcome it meets, in this order.
+OUTCOMES: tuple[tuple[str, Callable[[QuestionResult], bool]], ...] = (
+    ("answered, exact", lambda r: not r.abstained and r.f1 == 1.0),
+    ("answered, partly right", lambda r: not r.abstained and bool(r.f1)),
+    ("answered, wrong", lambda r: not r.abstained),
+    ("declined before the model: no passage relevant enough", lambda r: not r.given),
+    ("declined by the model (NOT_FOUND)", lambda r: strip_markers(r.raw) in ("", NOT_FOUND_SENTINEL)),
+    ("declined by the off-top rule (unsure answer)", lambda r: r.off_top > 0),
+    ("declined by the names rule", lambda r: r.unnamed > 0),
+    ("declined by the check: no statement supported", lambda r: True),
+)
+
+
+def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
+    """The target run's questions by outcome: how many, the F1 points each outcome costs the
+    run's F1, whether the gold passage was in the prompt (or, declined before the model was
+    asked, among the top_k retrieved), and what a declined answer would have scored in the
+    model's own words."""
+    results = [r for r in report.runs[0].results if r.f1 is not None]
+    answers = {q.id: q.answers for q in eval_set.questions}
+    groups: dict[str, list[QuestionResult]] = {name: [] for name, _ in OUTCOMES}
+    top_k = report.settings.top_k
+    for r in results:
+        groups[next(name for name, test in OUTCOMES if test(r))].append(r)
+    rows = []
+    for name, group in groups.items():
+        lost = sum(1 - (r.f1 or 0.0) for r in group) / len(results) * 100
+        gold_given = _ratio([bool(set(r.gold) & set(r.given)) if r.given else (r.rank or 99) <= top_k
+                             for r in group])
+        own = [token_f1(strip_markers(r.raw), answers[r.id]) for r in group
+               if r.abstained and strip_markers(r.raw) not in ("", NOT_FOUND_SENTINEL)]
+        rows.append([name, f"{len(group)} ({len(group) / len(results):.1%})", f"{lost:.1f}", gold_given,
+                     f"{100 * sum(own) / len(own):.1f} ({len(own)}), {sum(f >= 0.5 for f in own)} of them right"
+                     if own else "–"])
+    scored = [100 * (r.f1 or 0.0) for r in results if not r.abstained]
+    return (table(["outcome", "questions", "F1 points lost",
+                   f"gold passage in the prompt (declined before: in the top {top_k})",
+                   "declined answer in the model's own words: F1, right (F1 ≥ 0.5)"], rows)
+            + f"\n\n{report.model}, the target run above ({len(results)} English questions, test split): F1 is 100 "
+            f"minus the points lost; the answers given score {sum(scored) / len(scored):.1f} F1 "
+            f"({len(scored)}). A question declined by several steps counts under the first listed.")
 
 
 FLOORS = (0.0, 0.1, 0.15, 0.2, 0.3)

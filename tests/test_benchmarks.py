@@ -71,6 +71,11 @@ def test_quality_benchmark_prints_its_tables(tmp_path):
     f1, (lo, hi), verdict = float(cells[2].split()[0]), map(float, cells[3].split("–")), cells[-1]
     assert cells[1] == "smollm2-135m" and cells[2].endswith("(3)") and lo <= f1 <= hi
     assert verdict == ("met" if lo >= 70 else "not met" if hi < 70 else "undecided: the interval spans 70")
+    # Every target question counts under one outcome, and the F1 points lost add up to 100 - F1.
+    outcomes = out[out.index("| outcome | questions |"):].splitlines()[2:10]
+    assert outcomes[0].startswith("| answered, exact |") and outcomes[-1].startswith("| declined by the check")
+    assert sum(int(line.split("|")[2].split()[0]) for line in outcomes) == 3
+    assert abs(100 - sum(float(line.split("|")[3]) for line in outcomes) - f1) < 0.6
     target_report = json.loads((tmp_path / "target.json").read_text(encoding="utf-8"))
     assert [r["name"] for r in target_report["runs"]] == ["mono en"] and len(target_report["runs"][0]["results"]) == 3
     # Every answer the model wrote carries its confidence; the floors decline more as they rise.
