@@ -217,7 +217,7 @@ def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
     rows = []
     for name, group in groups.items():
         lost = sum(1 - (r.f1 or 0.0) for r in group) / len(results) * 100
-        gold_given = _ratio([bool(set(r.gold) & set(r.given)) if r.given else (r.rank or 99) <= top_k
+        gold_given = _ratio([bool(set(r.gold) & set(r.given)) if r.given else r.rank is not None and r.rank <= top_k
                              for r in group])
         own = [token_f1(strip_markers(r.raw), answers[r.id]) for r in group
                if r.abstained and strip_markers(r.raw) not in ("", NOT_FOUND_SENTINEL)]
@@ -225,12 +225,13 @@ def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
                      f"{100 * sum(own) / len(own):.1f} ({len(own)}), {sum(f >= 0.5 for f in own)} of them right"
                      if own else "–"])
     scored = [100 * (r.f1 or 0.0) for r in results if not r.abstained]
+    given = f"the answers given score {sum(scored) / len(scored):.1f} F1 ({len(scored)})" if scored else "none answered"
     return (table(["outcome", "questions", "F1 points lost",
                    f"gold passage in the prompt (declined before: in the top {top_k})",
                    "declined answer in the model's own words: F1, right (F1 ≥ 0.5)"], rows)
-            + f"\n\n{report.model}, the target run above ({len(results)} English questions, test split): F1 is 100 "
-            f"minus the points lost; the answers given score {sum(scored) / len(scored):.1f} F1 "
-            f"({len(scored)}). A question declined by several steps counts under the first listed.")
+            + f"\n\n{report.model}, the target run above ({len(results)} questions of {report.dataset}, "
+            f"{report.config.split} split): F1 is 100 minus the points lost; {given}. A question declined by "
+            "several steps counts under the first listed.")
 
 
 FLOORS = (0.0, 0.1, 0.15, 0.2, 0.3)
