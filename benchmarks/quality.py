@@ -196,11 +196,18 @@ OUTCOMES: tuple[tuple[str, Callable[[QuestionResult], bool]], ...] = (
     ("answered, partly right", lambda r: not r.abstained and bool(r.f1)),
     ("answered, wrong", lambda r: not r.abstained),
     ("declined before the model: no passage relevant enough", lambda r: not r.given),
-    ("declined by the model (NOT_FOUND)", lambda r: strip_markers(r.raw) in ("", NOT_FOUND_SENTINEL)),
+    ("declined by the model (NOT_FOUND)", lambda r: _model_declined(r.raw)),
     ("declined by the off-top rule (unsure answer)", lambda r: r.off_top > 0),
     ("declined by the names rule", lambda r: r.unnamed > 0),
     ("declined by the check: no statement supported", lambda r: True),
 )
+
+
+def _model_declined(raw: str) -> bool:
+    """Whether the model's reply was itself a decline, read as Assistant reads it: the sentinel
+    first, or nothing but markers."""
+    reply = raw.strip()
+    return reply.startswith(NOT_FOUND_SENTINEL) or not strip_markers(reply)
 
 
 def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
@@ -220,7 +227,7 @@ def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
         gold_given = _ratio([bool(set(r.gold) & set(r.given)) if r.given else r.rank is not None and r.rank <= top_k
                              for r in group])
         own = [token_f1(strip_markers(r.raw), answers[r.id]) for r in group
-               if r.abstained and strip_markers(r.raw) not in ("", NOT_FOUND_SENTINEL)]
+               if r.abstained and not _model_declined(r.raw)]
         rows.append([name, f"{len(group)} ({len(group) / len(results):.1%})", f"{lost:.1f}", gold_given,
                      f"{100 * sum(own) / len(own):.1f} ({len(own)}), {sum(f >= 0.5 for f in own)} of them right"
                      if own else "–"])
