@@ -42,6 +42,14 @@ _EXAMPLE_PASSAGES = (
 # added "electric [1]" example, "without repeating words of the question" in rule 2) traded F1 for
 # EM: 69.8 vs 70.7 F1, 60.0 vs 56.7 EM (XQuAD English dev, 60 questions, 1.5B); it cut right answers
 # short ("18" for "over the age of 18") as often as it trimmed long ones, and declined more.
+# Replies that only repeat words of the question ("DECnet [1]" to "What is DECnet"; 17 of 578
+# English test answers, 13 of them wrong) were sent back once to the 1.5B model, with the
+# exchange so far and a request for the passage's words instead (2026-12-02, XQuAD dev, every
+# mode, the 15 such replies of 280 questions). Told that its reply repeated the question, it
+# answered NOT_FOUND all 15 times, so the retry was a decline that cost the right echoes (choice
+# questions: F1 50.5 -> 47.7 mixed, 53.1 -> 48.1 abstain en) and raised no citation precision
+# (the echoes cite the right passage). Asked without the reproach, it repeated itself or gave
+# another wrong phrase. Nothing is done with such replies.
 _EXAMPLES = (("Who built the lighthouse at Port Elda?", "Maria Okafor [1]"),
              ("When does the fish market close?", "at noon [2]"),
              ("How tall is the lighthouse?", NOT_FOUND_SENTINEL))
