@@ -91,7 +91,10 @@ class Settings:
     # The cut loses the answer's text for a few questions: with the gold answer's words searched
     # in the prompt (no generation; XQuAD English, top_k 3), it is there for 95.8% of dev questions
     # at 120 tokens, 97.7% with whole chunks (97.5% at 140), for 303 vs 394 passage tokens p50
-    # (test: 97.6% vs 99.3%, 304 vs 388). At most ~2 F1 points, for a third more passage tokens.
+    # (test: 97.6% vs 99.3%, 304 vs 388). Asked with the 1.5B model (the same 100 English dev
+    # questions, seed 0, 2026-12-02), whole chunks did not win that back: F1 63.6 vs 65.2 at 120
+    # (paired difference 1.6, standard error 2.9; 6 questions better at 120, 7 worse), EM 51 vs
+    # 54, answered 0.89 vs 0.92, citation precision 0.978 (90) vs 0.967 (92), TTFT p50 13.0 vs 11.4 s.
     passage_tokens: int = 120
     # Ask the model whether a cited passage answers the question (verify.py) when the sentence
     # holding the answer's evidence scores more than verify_gap below the passage sentence that
