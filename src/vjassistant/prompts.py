@@ -48,8 +48,9 @@ _EXAMPLE_PASSAGES = (
 # mode, the 15 such replies of 280 questions). Told that its reply repeated the question, it
 # answered NOT_FOUND all 15 times, so the retry was a decline that cost the right echoes (choice
 # questions: F1 50.5 -> 47.7 mixed, 53.1 -> 48.1 abstain en) and raised no citation precision
-# (the echoes cite the right passage). Asked without the reproach, it repeated itself or gave
-# another wrong phrase. Nothing is done with such replies.
+# (the echoes cite the right passage). Asked without the reproach (two wordings), it repeated
+# itself, answered NOT_FOUND or gave another wrong phrase ("1756" to "How long did the fighting
+# last?"), never a right new answer. Nothing is done with such replies.
 _EXAMPLES = (("Who built the lighthouse at Port Elda?", "Maria Okafor [1]"),
              ("When does the fish market close?", "at noon [2]"),
              ("How tall is the lighthouse?", NOT_FOUND_SENTINEL))
