@@ -39,7 +39,7 @@ from vjassistant.config import Settings
 from vjassistant.evaluation import EvalConfig, EvalReport, EvalSet, QuestionResult, evaluate, load_eval_set
 from vjassistant.evaluation.metrics import Metric, bootstrap_interval, strip_markers, token_f1
 from vjassistant.evaluation.report import TUNABLES, markdown_table
-from vjassistant.prompts import NOT_FOUND_SENTINEL
+from vjassistant.prompts import declines
 
 
 def main() -> None:
@@ -196,18 +196,11 @@ OUTCOMES: tuple[tuple[str, Callable[[QuestionResult], bool]], ...] = (
     ("answered, partly right", lambda r: not r.abstained and bool(r.f1)),
     ("answered, wrong", lambda r: not r.abstained),
     ("declined before the model: no passage relevant enough", lambda r: not r.given),
-    ("declined by the model (NOT_FOUND)", lambda r: _model_declined(r.raw)),
+    ("declined by the model (NOT_FOUND)", lambda r: declines(r.raw)),
     ("declined by the off-top rule (unsure answer)", lambda r: r.off_top > 0),
     ("declined by the names rule", lambda r: r.unnamed > 0),
     ("declined by the check: no statement supported", lambda r: True),
 )
-
-
-def _model_declined(raw: str) -> bool:
-    """Whether the model's reply was itself a decline, read as Assistant reads it: the sentinel
-    first, or nothing but markers."""
-    reply = raw.strip()
-    return reply.startswith(NOT_FOUND_SENTINEL) or not strip_markers(reply)
 
 
 def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
@@ -227,7 +220,7 @@ def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
         gold_given = _ratio([bool(set(r.gold) & set(r.given)) if r.given else r.rank is not None and r.rank <= top_k
                              for r in group])
         own = [token_f1(strip_markers(r.raw), answers[r.id]) for r in group
-               if r.abstained and not _model_declined(r.raw)]
+               if r.abstained and not declines(r.raw)]
         rows.append([name, f"{len(group)} ({len(group) / len(results):.1%})", f"{lost:.1f}", gold_given,
                      f"{100 * sum(own) / len(own):.1f} ({len(own)}), {sum(f >= 0.5 for f in own)} of them right"
                      if own else "–"])

@@ -80,6 +80,13 @@ def test_abstains_when_the_model_says_not_found(fake_assistant, docs):
     assert answer.abstained and "don't contain" in answer.text and answer.citations == []
 
 
+def test_a_reply_of_markers_alone_is_the_models_decline(fake_assistant, docs):
+    a = fake_assistant(" [1]")
+    a.ingest([docs])
+    answer = a.ask("When did NIC and JETRO sign the agreement?")
+    assert answer.abstained and answer.reason == "the model found no answer in the passages"
+
+
 def test_abstains_when_no_citation_survives(fake_assistant, docs):
     a = fake_assistant("Bananas are yellow [7].")
     a.ingest([docs])

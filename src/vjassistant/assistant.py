@@ -23,7 +23,7 @@ from .focus import focus_passages
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
 from .llm import ChatModel, Judge
 from .names import Names, question_names
-from .prompts import NOT_FOUND_SENTINEL, answer_messages, fixed_messages, rewrite_messages, select_passages
+from .prompts import NOT_FOUND_SENTINEL, answer_messages, declines, fixed_messages, rewrite_messages, select_passages
 from .retrieval import Passage, RelevanceRule, Retriever
 from .store import ChunkStore
 from .support import SUPPORTED, UNVERIFIED, SupportChecker
@@ -291,7 +291,7 @@ class Assistant:
         answer.timings["tokens_per_s"] = (pieces - 1) / gen_time if pieces > 1 and gen_time > 0 else 0.0
         text = answer.raw_text = "".join(raw).strip()
         answer.confidence = getattr(model, "confidence", None)
-        if filt.sentinel_seen or text.startswith(NOT_FOUND_SENTINEL) or not text:
+        if filt.sentinel_seen or declines(text):
             yield from self._abstain(answer, say(NOT_FOUND, language), "the model found no answer in the passages", t0)
             return
         if answer.confidence is not None and answer.confidence < s.min_confidence:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from .citations import MARKER
 from .language import language_name
 from .retrieval import Passage
 
@@ -65,6 +66,13 @@ def _user_turn(body: str, question: str, language: str) -> str:
     return (f"Passages:\n\n{body}\n\nQuestion: {question}\n\n"
             f"Answer in {language_name(language)}: the answer in a few words, then its passage number in square "
             "brackets.")
+
+
+def declines(reply: str) -> bool:
+    """Whether the model's reply is itself a decline: the sentinel first, or no words at all
+    (empty, or nothing but citation markers)."""
+    reply = reply.strip()
+    return reply.startswith(NOT_FOUND_SENTINEL) or not MARKER.sub("", reply).strip()
 
 
 def fixed_messages() -> list[dict[str, str]]:
