@@ -10,6 +10,12 @@ from vjassistant.models import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+PERFORMANCE = ROOT / "docs" / "performance.md"
+# Where each table lives when it is not in the README.
+DOCS = {"generation": PERFORMANCE, "startup-state": PERFORMANCE, "speculative": PERFORMANCE,
+        "collection-budget": PERFORMANCE, "peer": PERFORMANCE, "chat-quality": ROOT / "docs" / "evaluation.md",
+        "chat-kinds": ROOT / "docs" / "evaluation.md", "decline-rules": ROOT / "docs" / "evaluation.md",
+        "cross-retrieval": ROOT / "docs" / "evaluation.md"}
 
 QUESTIONS = [
     "When was the cooperation agreement between NIC and JETRO signed?",
@@ -42,12 +48,21 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def update_readme(section: str, body: str) -> None:
-    """Replace the text between <!-- bench:SECTION --> and <!-- /bench:SECTION --> in README.md."""
-    text = README.read_text(encoding="utf-8")
+    """Replace the text between <!-- bench:SECTION --> and <!-- /bench:SECTION --> in the section's
+    document (README.md unless DOCS names another)."""
+    doc = DOCS.get(section, README)
+    text = doc.read_text(encoding="utf-8")
     pattern = re.compile(rf"(<!-- bench:{section} -->\n).*?(<!-- /bench:{section} -->)", re.S)
     if not pattern.search(text):
-        raise SystemExit(f"README.md has no <!-- bench:{section} --> markers")
-    README.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text), encoding="utf-8")
+        raise SystemExit(f"{doc.name} has no <!-- bench:{section} --> markers")
+    doc.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text), encoding="utf-8")
+
+
+def chat_questions(n: int, split: str = "dev") -> list[str]:
+    """The first ``n`` answerable questions without history of the conversational set's ``split``."""
+    from vjassistant.evaluation.chat import load_chat_set
+
+    return [q.question for q in load_chat_set() if q.split == split and q.answerable and not q.history][:n]
 
 
 def publish(section: str, body: str, update: bool) -> None:

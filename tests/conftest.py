@@ -76,6 +76,7 @@ class JudgingModel(ScriptedModel):
 def fake_assistant(tmp_path):
     """Real Chroma in a temp dir, fake embedder and scripted model."""
     def make(reply: str = "", **overrides) -> Assistant:
+        overrides.setdefault("answer_mode", "retrieval")  # whole-collection mode has tests of its own
         settings = Settings.from_env(store_dir=tmp_path / "store", min_similarity=0.5, **overrides)
         return Assistant(settings, embedder=FakeEmbedder(), chat_model=ScriptedModel(reply))
     return make

@@ -60,12 +60,14 @@ def test_remove_by_file_name_and_unknown_target(fake_assistant, docs):
 def test_answer_with_valid_and_invalid_markers(fake_assistant, docs):
     a = fake_assistant("NIC and JETRO signed a cooperation agreement in Hanoi [1]. It was sunny [9].")
     a.ingest([docs])
-    pieces = list(a.stream("When did NIC and JETRO sign the cooperation agreement?"))
-    answer = pieces[-1]
-    assert isinstance(answer, Answer) and not answer.abstained
-    streamed = "".join(p for p in pieces if isinstance(p, str))
+    response = a.stream("When did NIC and JETRO sign the cooperation agreement?")
+    streamed = "".join(response)
+    answer = response.answer
+    assert isinstance(answer, Answer) and not answer.abstained and answer.mode == "retrieval"
     assert "[9]" not in streamed and "[9]" not in answer.text
-    assert answer.uncited == ["It was sunny."]
+    # the sentence no passage supports is removed from the checked answer, and the trace says so
+    assert "sunny" in streamed and "sunny" not in answer.text and answer.revised and answer.uncited == []
+    assert [r["statement"] for r in answer.removed() if r["step"] == "unsupported"] == ["It was sunny."]
     assert answer.citations and answer.citations[0].filename == "a.txt"
     text = (docs / "a.txt").read_text(encoding="utf-8")
     c = answer.citations[0]
@@ -97,7 +99,8 @@ def test_abstains_when_no_citation_survives(fake_assistant, docs):
 def _judged(docs, reply, yes, **settings) -> tuple[Answer, JudgingModel]:
     model = JudgingModel(reply, yes)
     settings = {"verify_min_yes": 0.65, **settings}  # the check is off by default
-    a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+    a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
+                                    **settings),
                   embedder=FakeEmbedder(), chat_model=model)
     a.ingest([docs])
     return a.ask("When did NIC and JETRO sign the cooperation agreement?"), model
@@ -114,17 +117,18 @@ def test_a_citation_the_model_refutes_is_removed_and_an_answer_left_without_one_
 
     kept, model = _judged(docs, reply, lambda _: 0.9, verify_gap=-10)
     assert not kept.abstained and kept.text == reply and len(model.judged) == 1
-    assert kept.timings["verified"] == 1
+    assert kept.step("verify").examined == 1
 
 
 def test_only_the_refuted_statement_loses_its_citation(docs):
     reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]. JETRO has promoted Japanese investment [1]."
     answer, _ = _judged(docs, reply, lambda msg: 0.1 if "Proposed answer: JETRO" in msg else 0.9, verify_gap=-10)
     assert not answer.abstained
-    assert answer.text == ("NIC and JETRO signed a cooperation agreement in Hanoi [1]. "
-                           "JETRO has promoted Japanese investment.")
+    # the statement left without a citation is then removed, as every unsupported sentence is
+    assert answer.text == "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
     assert [c.statement for c in answer.citations] == ["NIC and JETRO signed a cooperation agreement in Hanoi."]
-    assert answer.uncited == ["JETRO has promoted Japanese investment."]
+    refuted = "JETRO has promoted Japanese investment."
+    assert [(r["step"], r["statement"]) for r in answer.removed()] == [("verify", refuted), ("unsupported", refuted)]
 
 
 def test_the_model_is_not_asked_when_the_answer_stands_where_the_question_points(docs):
@@ -132,9 +136,9 @@ def test_the_model_is_not_asked_when_the_answer_stands_where_the_question_points
     not checked again; a check turned off (verify_min_yes 0, the default) never asks."""
     reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
     answer, model = _judged(docs, reply, lambda _: 0.0)
-    assert not answer.abstained and model.judged == [] and answer.timings["verified"] == 0
+    assert not answer.abstained and model.judged == [] and answer.step("verify").examined == 0
     answer, model = _judged(docs, reply, lambda _: 0.0, verify_gap=-10, verify_min_yes=0)
-    assert not answer.abstained and model.judged == [] and "verified" not in answer.timings
+    assert not answer.abstained and model.judged == [] and answer.step("verify") is None
     assert Settings().verify_min_yes == 0
 
 
@@ -146,7 +150,8 @@ def test_an_answer_the_model_was_unsure_of_is_declined_only_under_the_floor(docs
         confidence = 0.12
 
     def ask(**settings) -> Answer:
-        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
+                                    **settings),
                       embedder=FakeEmbedder(), chat_model=Unsure("NIC and JETRO signed it in Hanoi [1].", None))
         a.ingest([docs])
         return a.ask("When did NIC and JETRO sign the cooperation agreement?")
@@ -172,7 +177,8 @@ def test_an_unsure_answer_loses_its_citations_of_passages_further_from_the_quest
             pass
         Model.confidence = confidence
         settings = {"question_names": False, **settings}  # this rule alone (the weather passage names no NIC)
-        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
+                                    **settings),
                       embedder=FakeEmbedder(), chat_model=Model(reply, None))
         a.ingest([docs])
         return a.ask(question)
@@ -186,7 +192,7 @@ def test_an_unsure_answer_loses_its_citations_of_passages_further_from_the_quest
     facts = f"NIC and JETRO signed a cooperation agreement in Hanoi [{near}]."
 
     declined = ask(weather, 0.12)
-    assert declined.abstained and declined.citations == [] and declined.timings["off_top_removed"] == 1
+    assert declined.abstained and declined.citations == [] and len(declined.step("off-top").removed) == 1
     assert "VJA_MIN_CONFIDENCE_OFF_TOP" in declined.reason and "0.12" in declined.reason
     assert not ask(weather, 0.5).abstained  # sure enough: kept
     assert not ask(weather, 0.12, min_confidence_off_top=0).abstained  # off
@@ -194,12 +200,13 @@ def test_an_unsure_answer_loses_its_citations_of_passages_further_from_the_quest
 
     both = ask(f"{facts} {weather}", 0.12)
     assert not both.abstained and [c.filename for c in both.citations] == ["a.txt"]
-    assert both.uncited == ["It rained in Osaka all week."] and both.timings["off_top_removed"] == 1
+    assert both.text == facts and both.uncited == []  # the sentence left uncited is removed
+    assert len(both.step("off-top").removed) == 1
     assert not ask(facts, 0.12).abstained  # the closest passage: kept however unsure
     # an answer the check found only partly supported was going to be declined anyway: the reason says
     # so rather than blaming the rule that also removed its citation
     partial = ask(f"It rained in Osaka all week and the ferries stopped [{far}].", 0.12)
-    assert partial.abstained and partial.timings["off_top_removed"] == 1
+    assert partial.abstained and len(partial.step("off-top").removed) == 1
     assert partial.reason == "no statement of the answer is supported by a passage"
     with pytest.raises(Exception, match="min_confidence_off_top"):
         Settings(min_confidence_off_top=-0.1)
@@ -214,7 +221,8 @@ def test_a_citation_of_a_passage_naming_none_of_the_question_names_is_removed(do
     def ask(reply: str, **settings) -> Answer:
         class Model(JudgingModel):
             confidence = 0.9
-        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, **settings),
+        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
+                                    **settings),
                       embedder=FakeEmbedder(), chat_model=Model(reply, None))
         a.ingest([docs])
         return a.ask(question)
@@ -224,10 +232,10 @@ def test_a_citation_of_a_passage_naming_none_of_the_question_names_is_removed(do
     agreement = next(p.number for p in probe.passages if p.filename == "a.txt")
     osaka = next(p.number for p in probe.passages if p.filename == "b.md")
     declined = ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].")
-    assert declined.abstained and declined.citations == [] and declined.timings["unnamed_removed"] == 1
+    assert declined.abstained and declined.citations == [] and len(declined.step("names").removed) == 1
     assert "(Osaka)" in declined.reason and "VJA_QUESTION_NAMES" in declined.reason
     kept = ask(f"It rained in Osaka all week [{osaka}].")
-    assert not kept.abstained and kept.timings["unnamed_removed"] == 0
+    assert not kept.abstained and kept.step("names").removed == []
     assert not ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].",
                    question_names=False).abstained
     assert Settings().question_names

@@ -214,12 +214,12 @@ def test_jsonl_set_runs_as_given_with_abstention_metrics(tmp_path):
     rows = [{"question": "When did the harbour bridge open?", "answers": ["1932"], "sources": ["bridge.txt"]},
             {"question": "Who won the football cup?", "answers": [], "sources": [], "answerable": False}]
     qs.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    model = ScriptedModel("1932 [1]")
+    model = ScriptedModel("The harbour bridge opened in 1932 [1].")
     settings = Settings.from_env(store_dir=tmp_path / "unused", min_similarity=0.5)
     report = evaluate([qs], docs=[docs], settings=settings, embedder=FakeEmbedder(), chat_model=model, cache=False)
     (run,) = report.runs
     bridge, cup = run.results
-    assert bridge.rank == 1 and bridge.exact_match == 1.0 and bridge.citations[0]["valid"]
+    assert bridge.rank == 1 and bridge.f1 == pytest.approx(1 / 3) and bridge.citations[0]["valid"]
     assert cup.abstained and not cup.answerable  # nothing relevant: declined before the model
     assert run.metric("abstention recall").value == 1.0 and run.metric("abstention precision").value == 1.0
 

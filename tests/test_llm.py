@@ -30,11 +30,26 @@ def model_over(handler) -> tuple[OpenAICompatibleModel, list[dict]]:
     bodies: list[dict] = []
 
     def record(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # the context-size probe: a server that says nothing
+            return httpx.Response(404)
         bodies.append(json.loads(request.content))
         return handler(bodies[-1])
-    model = OpenAICompatibleModel("http://llm.test")
-    model._client = httpx.Client(transport=httpx.MockTransport(record))
+    model = OpenAICompatibleModel("http://llm.test", client=httpx.Client(transport=httpx.MockTransport(record)))
     return model, bodies
+
+
+@pytest.mark.parametrize("routes,expected", [
+    ({"/v1/models": {"data": [{"id": "m", "max_model_len": 32768}]}}, 32768),                 # vLLM
+    ({"/v1/models": {"data": [{"id": "m"}]}, "/props": {"default_generation_settings": {"n_ctx": 4096}}}, 4096),
+    ({"/v1/models": {"data": [{"id": "m"}]}}, 2048),                        # llama-cpp-python's: the setting
+])
+def test_the_servers_context_is_read_when_it_says_else_the_setting_is_used(routes, expected):
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = routes.get(request.url.path)
+        return httpx.Response(200, json=body) if body is not None else httpx.Response(404)
+    model = OpenAICompatibleModel("http://llm.test/v1", n_ctx=2048,
+                                  client=httpx.Client(transport=httpx.MockTransport(handler)))
+    assert model.n_ctx == expected
 
 
 def ask(model: OpenAICompatibleModel) -> str:

@@ -2,6 +2,7 @@
 store, and llama-cpp-python's OpenAI-compatible server instead of the in-process model."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ def start(cmd: list[str], url: str, timeout: float = 120.0) -> subprocess.Popen:
     # Logs go to a file: an unread pipe fills up and blocks a chatty server.
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    proc.log = log  # type: ignore[attr-defined]  # what the server printed, for tests that read it
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -50,13 +52,49 @@ def chroma_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def llm_url():
+def llm_server():
     port = free_port()
     proc = start([sys.executable, "-m", "llama_cpp.server", "--model", str(model_file()), "--host", "127.0.0.1",
                   "--port", str(port), "--n_ctx", "2048"], f"http://127.0.0.1:{port}/v1/models")
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", proc
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def llm_url(llm_server):
+    return llm_server[0]
+
+
+def server_log(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)  # type: ignore[attr-defined]
+    return proc.log.read().decode(errors="replace")  # type: ignore[attr-defined]
+
+
+def test_the_llm_server_caches_the_whole_collection_prompt(llm_server, real_assistant, tmp_path):
+    """Whole-collection mode behind --llm-url: every prompt starts with the same documents, so
+    llama-cpp-python's server reads them once and then only each question (its log says how many
+    prompt tokens it reused); vLLM and llama.cpp's server cache a shared prefix the same way."""
+    url, proc = llm_server
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bridge.txt").write_text("Harbour report\nThe harbour bridge opened in 1932 after eight years of work. "
+                                     "Its engineer was Maria Okafor.", encoding="utf-8")
+    (docs / "market.txt").write_text("Market report\nThe fish market opens at five and closes at noon.",
+                                     encoding="utf-8")
+    a = Assistant(Settings.from_env(store_dir=tmp_path / "store", llm_url=url, n_ctx=2048, max_tokens=16,
+                                    temperature=0.0), embedder=real_assistant.embedder)
+    a.ingest([docs])
+    assert a.prepare().how == "server"
+    first = a.ask("When did the harbour bridge open?")
+    seen = len(server_log(proc))
+    second = a.ask("When does the fish market close?")
+    assert first.mode == second.mode == "collection"
+    hits = re.findall(r"(\d+) prefix-match hit, remaining (\d+) prompt tokens", server_log(proc)[seen:])
+    assert hits, server_log(proc)[seen:][-2000:]
+    reused, fresh = map(int, hits[0])
+    documents = sum(a.chat_model.count_tokens(m["content"]) for m in a.collection().messages)
+    assert reused > documents * 0.8 and fresh < reused / 3, (reused, fresh, documents)
 
 
 def test_chroma_server_store(chroma_url, tmp_path):
@@ -71,13 +109,15 @@ def test_chroma_server_store(chroma_url, tmp_path):
 
 
 def test_openai_compatible_llm_server(llm_url, real_assistant):
-    a = Assistant(real_assistant.settings.replace(llm_url=llm_url), embedder=real_assistant.embedder,
+    a = Assistant(real_assistant.settings.replace(llm_url=llm_url, n_ctx=2048), embedder=real_assistant.embedder,
                   store=real_assistant.store)
-    items = list(a.stream("When was the cooperation agreement between NIC and JETRO signed?"))
-    answer = items[-1]
-    assert answer.model == "server"
+    assert a.collection() is None  # the bundled corpus does not fit the server's 2,048 tokens
+    response = a.stream("When was the cooperation agreement between NIC and JETRO signed?")
+    pieces = list(response)
+    answer = response.answer
+    assert answer.model == "server" and answer.mode == "retrieval"
     assert answer.abstained or answer.citations
-    assert sum(isinstance(i, str) for i in items) > 1 or answer.abstained
+    assert len(pieces) > 1 or answer.abstained
 
 
 def test_the_llm_server_reports_the_confidence_the_local_model_does(llm_url, real_assistant):
@@ -102,7 +142,8 @@ def test_the_llm_server_judges_like_the_local_model(llm_url, real_assistant):
     assert abs(local["yes"] - weights["yes"]) < 0.05 and 0 < weights["yes"] < 1
 
     question = "When was the cooperation agreement between NIC and JETRO signed?"
-    settings = real_assistant.settings.replace(llm_url=llm_url, verify_gap=-10.0, verify_min_yes=0.65)
+    settings = real_assistant.settings.replace(llm_url=llm_url, verify_gap=-10.0, verify_min_yes=0.65,
+                                               answer_mode="retrieval")
 
     def assistant(model) -> Assistant:
         return Assistant(settings, embedder=real_assistant.embedder, store=real_assistant.store, chat_model=model)
@@ -121,7 +162,7 @@ def test_the_llm_server_judges_like_the_local_model(llm_url, real_assistant):
 
     model = ScriptedServer(llm_url)
     answer = assistant(model).ask(question)
-    assert model.judged == 1 and answer.timings["verified"] == 1
+    assert model.judged == 1 and answer.step("verify").examined == 1
     assert answer.citations or "does not answer the question" in answer.reason
 
 

@@ -7,60 +7,38 @@ LLM is only loaded by the first question, so ingesting or listing never pays for
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .answer import COLLECTION, RETRIEVAL, Answer, Response, TraceEntry
 from .check import CitationReport, check_statements
 from .chunking import chunk_text
-from .citations import Citation, StreamFilter, drop_markers, resolve
+from .citations import StreamFilter
+from .collection import Collection, fits, load_collection
 from .config import Settings
 from .documents import Document, bundled_corpus, iter_files, load_document
 from .embeddings import E5Embedder, Embedder, RecentPassages
 from .errors import DocumentError, InputError
 from .focus import focus_passages
 from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
-from .llm import ChatModel, Judge
-from .names import Names, question_names
-from .prompts import NOT_FOUND_SENTINEL, answer_messages, declines, fixed_messages, rewrite_messages, select_passages
+from .llm import ChatModel, Message, PrefixCaching, PrefixStatus
+from .prompts import (
+    NOT_FOUND_SENTINEL,
+    answer_messages,
+    collection_messages,
+    fixed_messages,
+    rewrite_messages,
+    select_passages,
+)
 from .retrieval import Passage, RelevanceRule, Retriever
+from .steps import StepContext, check_steps, run_steps
 from .store import ChunkStore
-from .support import SUPPORTED, UNVERIFIED, SupportChecker
-from .translate import needs_translation, translate_answer
-from .verify import distances, judge, off_top, unnamed
+from .support import SupportChecker
 
 History = Sequence[tuple[str, str]]
-
-
-@dataclass
-class Answer:
-    """What ``ask`` returns: the text to show, its citations and the evidence behind it."""
-
-    question: str
-    text: str
-    citations: list[Citation] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
-    abstained: bool = False
-    reason: str = ""
-    raw_text: str = ""  # the model's own words, before markers were checked (empty if it never ran)
-    uncited: list[str] = field(default_factory=list)  # answer sentences no passage supports
-    check: CitationReport | None = None  # every statement's verdict, ALCE citation recall and precision
-    # The checked answer as the model wrote it, in its passages' language, when ``text`` is its
-    # translation into the question's language (translate.py); empty otherwise.
-    original_text: str = ""
-    language: str = "en"
-    standalone_question: str = ""
-    model: str = ""
-    # The probability the model gave its reply's first token: low means it hesitated over what
-    # to answer (on XQuAD most answers under 0.15 were wrong). None when the model does not say.
-    confidence: float | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["check"] = self.check.to_dict() if self.check is not None else None  # with "ok" and "unsupported"
-        return data
+Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 @dataclass
@@ -75,9 +53,20 @@ class IngestReport:
         return asdict(self)
 
 
-def _supported(answer: Answer) -> bool:
-    """Whether any statement of the answer stands supported (or unverifiable) after its check."""
-    return answer.check is not None and any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements)
+_BARS: dict[str, Any] = {}
+
+
+def _bar(what: str, done: int, total: int) -> None:
+    """The default progress report: a tqdm bar on stderr (silent when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    bar = _BARS.get(what)
+    if bar is None:
+        bar = _BARS[what] = tqdm(total=total, desc=what, unit="tok", disable=None, leave=False)
+    bar.update(done - bar.n)
+    if done >= total:
+        bar.close()
+        del _BARS[what]
 
 
 def embedding_text(title: str, chunk: str) -> str:
@@ -111,6 +100,8 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._checker: SupportChecker | None = None
         self._sentences: RecentPassages | None = None
+        self._collection: Collection | None = None
+        self.progress: Progress | None = _bar  # told how a long rebuild goes; None: silent
 
     # --- collaborators, built on first use ------------------------------------------
     @property
@@ -150,6 +141,19 @@ class Assistant:
         return self._checker
 
     @property
+    def state_dir(self) -> Path:
+        """Where the whole-collection prompt state is saved: beside the store it was built from."""
+        s = self.settings
+        if s.state_dir is not None:
+            return Path(s.state_dir)
+        if s.chroma_url:
+            import re
+
+            return s.home / "collection-state" / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{s.chroma_url}_{s.collection}")
+        assert s.store_dir is not None
+        return s.store_dir / "collection-state"
+
+    @property
     def relevance(self) -> RelevanceRule:
         s = self.settings
         return RelevanceRule(s.min_similarity, s.min_margin, s.min_similarity_cross)
@@ -163,13 +167,16 @@ class Assistant:
             s = self.settings
             if s.llm_url:
                 self._chat_model = OpenAICompatibleModel(s.llm_url, model=s.model if s.model not in PRESETS else "",
-                                                         api_key=s.llm_api_key)
+                                                         api_key=s.llm_api_key, n_ctx=s.n_ctx)
             else:
+                from .models import model_identity
+
                 path = resolve_model(s.model, s.models_dir)
                 preset = PRESETS.get(s.model)
                 n_ctx = min(s.n_ctx, preset.context_length) if preset else s.n_ctx
                 self._chat_model = LlamaCppModel(path, n_ctx=n_ctx, n_threads=s.n_threads,
-                                                 name=s.model if preset else path.name)
+                                                 name=s.model if preset else path.name,
+                                                 identity=model_identity(path, self.state_dir))
         return self._chat_model
 
     # --- documents ---------------------------------------------------------------------
@@ -236,167 +243,139 @@ class Assistant:
                                      language=detect_language(question))
 
     def ask(self, question: str, history: History | None = None) -> Answer:
-        answer = None
-        for item in self.stream(question, history):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
+        """The checked answer to ``question`` (``history``: earlier (question, answer) turns)."""
+        return self.stream(question, history).answer
 
-    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text piece by piece, then the final Answer (always last)."""
+    def stream(self, question: str, history: History | None = None) -> Response:
+        """Start answering: iterate the Response for text as it is written; ``.answer`` is the final Answer."""
+        return Response(self._answer(self._check_question(question), list(history or [])))
+
+    def collection(self) -> Collection | None:
+        """The whole-collection prompt when this store's documents are answered that way (they fit
+        ``collection_budget``, or ``answer_mode`` says so); None when questions go by retrieval."""
+        s = self.settings
+        if s.answer_mode == RETRIEVAL or self.store.count() == 0:
+            return None
+        revision = self.store.revision  # read fresh: another process may have ingested since
+        if self._collection is None or self._collection.revision != revision:
+            self._collection = load_collection(self.store)
+        if s.answer_mode == COLLECTION or fits(self._collection, self.chat_model, s.collection_budget, s.max_tokens):
+            return self._collection
+        return None
+
+    def prepare(self) -> PrefixStatus | None:
+        """Make the whole-collection prompt ready before the first question: restore its saved
+        state, or build it (minutes for a large collection; ``progress`` is told). None in retrieval mode."""
+        collection = self.collection()
+        return None if collection is None else self._prepare(collection)
+
+    def _prepare(self, collection: Collection) -> PrefixStatus:
+        model = self.chat_model
+        if not isinstance(model, PrefixCaching):
+            return PrefixStatus("unsupported")
+        report = self.progress
+        status = model.prepare(list(collection.messages), self.state_dir,
+                               (lambda done, total: report("Reading the documents", done, total)) if report else None)
+        return status
+
+    def _answer(self, question: str, history: list[tuple[str, str]]) -> Generator[str, None, Answer]:
         t0 = time.perf_counter()
-        question = self._check_question(question)
         language = detect_language(question)
         answer = Answer(question=question, text="", language=language, standalone_question=question)
         if self.store.count() == 0:
-            yield from self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
-            return
-        if history:
-            answer.standalone_question = self._standalone(question, history)
-            answer.timings["rewrite_s"] = time.perf_counter() - t0
-        s = self.settings
-        query_vector = self.embedder.embed_query(answer.standalone_question)  # for retrieval and focus
-        candidates = self.retriever.search(answer.standalone_question, s.top_k, s.per_document, query_vector,
-                                           language=language)
-        answer.timings["retrieve_s"] = time.perf_counter() - t0
-        relevant, why = self.relevance.judge(candidates, language)
-        if not relevant:  # decided before the model is even loaded
-            answer.passages = candidates
-            yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
-            return
+            return self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
+        collection = self.collection()
+        if collection is not None:
+            messages, query_vector = self._collection_context(answer, collection, history), None
+        else:
+            messages, query_vector = self._retrieval_context(answer, history, t0)
+            if answer.abstained:
+                return answer
         model = self.chat_model
         answer.model = model.name
-        budget = self._passage_budget(answer.standalone_question)
-        focused = focus_passages(answer.standalone_question, candidates, self.sentence_embedder, s.passage_tokens,
-                                 query_vector)
+        ctx = StepContext(self.settings, self.checker, self.sentence_embedder, self.store, model, query_vector)
+        streamed = yield from self._generate(answer, messages, ctx, t0)
+        declined = run_steps(check_steps(self.settings), answer, ctx)
+        if declined is not None:
+            return self._abstain(answer, say(NOT_FOUND, language), declined.declined, t0, streamed)
+        assert answer.check is not None  # the Citations step always leaves one
+        answer.uncited = [st.text for st in answer.check.unsupported]
+        answer.revised = answer.text != streamed.strip()
+        answer.timings["total_s"] = time.perf_counter() - t0
+        return answer
+
+    def _collection_context(self, answer: Answer, collection: Collection, history: list[tuple[str, str]]
+                            ) -> list[Message]:
+        """The documents themselves as the prompt; their state restored or built if the model lacks it."""
+        t0 = time.perf_counter()
+        answer.mode = COLLECTION
+        answer.passages = list(collection.documents)
+        status = self._prepare(collection)  # "warm" at once when the model still holds the documents
+        turns = [(q, a) for q, a in history][-self.settings.history_turns:]
+        messages = collection_messages(collection.messages, answer.question, turns, answer.language)
+        note = f"{len(collection.documents)} documents, state {status.how}"
+        answer.trace.append(TraceEntry("context", time.perf_counter() - t0,
+                                       note + (f"; {status.warning}" if status.warning else "")))
+        answer.timings["prepare_s"] = time.perf_counter() - t0
+        return messages
+
+    def _retrieval_context(self, answer: Answer, history: list[tuple[str, str]], t0: float
+                           ) -> tuple[list[Message], Any]:
+        """The best passages for the question (a follow-up rewritten first); declines when none is relevant."""
+        s = self.settings
+        answer.mode = RETRIEVAL
+        if history:
+            answer.standalone_question = self._standalone(answer.question, history)
+            answer.timings["rewrite_s"] = time.perf_counter() - t0
+            answer.trace.append(TraceEntry("rewrite", answer.timings["rewrite_s"], answer.standalone_question))
+        t1 = time.perf_counter()
+        query = answer.standalone_question
+        query_vector = self.embedder.embed_query(query)  # for retrieval and focus
+        candidates = self.retriever.search(query, s.top_k, s.per_document, query_vector, language=answer.language)
+        answer.timings["retrieve_s"] = time.perf_counter() - t0
+        relevant, why = self.relevance.judge(candidates, answer.language)
+        answer.trace.append(TraceEntry("retrieve", time.perf_counter() - t1, f"{len(candidates)} passages",
+                                       declined="" if relevant else why))
+        if not relevant:  # decided before the model is even loaded
+            answer.passages = candidates
+            self._abstain(answer, say(NOT_FOUND, answer.language), why, t0)
+            return [], query_vector
+        model = self.chat_model
+        budget = self._passage_budget(query)
+        focused = focus_passages(query, candidates, self.sentence_embedder, s.passage_tokens, query_vector)
         answer.passages = select_passages(focused, budget, model.count_tokens)
+        return answer_messages(query, answer.passages, answer.language), query_vector
+
+    def _generate(self, answer: Answer, messages: list[Message], ctx: StepContext, t0: float
+                  ) -> Generator[str, None, str]:
+        """Stream the model's reply, invalid markers and a leading NOT_FOUND held back; returns what streamed."""
+        s, model = self.settings, ctx.model
         filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
-        raw, pieces = [], 0
-        messages = answer_messages(answer.standalone_question, answer.passages, language)
-        answer.timings["prompt_tokens"] = sum(model.count_tokens(m["content"]) for m in messages)
+        raw, shown, pieces = [], [], 0
+        answer.usage["prompt_tokens"] = sum(model.count_tokens(m["content"]) for m in messages)
+        started = first = time.perf_counter()
         for piece in model.stream(messages, max_tokens=s.max_tokens, temperature=s.temperature):
             if not pieces:
-                answer.timings["first_token_s"] = time.perf_counter() - t0
+                first = time.perf_counter()
+                answer.timings["first_token_s"] = first - t0
             pieces += 1
             raw.append(piece)
-            shown = filt.feed(piece)
-            if shown:
-                yield shown
+            out = filt.feed(piece)
+            if out:
+                shown.append(out)
+                yield out
         tail = filt.flush()
         if tail:
+            shown.append(tail)
             yield tail
-        gen_time = time.perf_counter() - t0 - answer.timings.get("first_token_s", 0.0)
-        answer.timings["tokens"] = pieces
-        answer.timings["tokens_per_s"] = (pieces - 1) / gen_time if pieces > 1 and gen_time > 0 else 0.0
-        text = answer.raw_text = "".join(raw).strip()
+        answer.timings["generate_s"] = time.perf_counter() - started
+        answer.timings["decode_s"] = time.perf_counter() - first  # after the first token: tokens/s
+        answer.usage["completion_tokens"] = pieces
+        answer.raw_text = "".join(raw).strip()
         answer.confidence = getattr(model, "confidence", None)
-        if filt.sentinel_seen or declines(text):
-            yield from self._abstain(answer, say(NOT_FOUND, language), "the model found no answer in the passages", t0)
-            return
-        if answer.confidence is not None and answer.confidence < s.min_confidence:
-            yield from self._abstain(answer, say(NOT_FOUND, language),
-                                     f"the model was unsure of its answer (confidence {answer.confidence:.2f}, "
-                                     f"under VJA_MIN_CONFIDENCE {s.min_confidence})", t0)
-            return
-        checked = time.perf_counter()
-        answer.text, answer.citations = resolve(text.replace(NOT_FOUND_SENTINEL, "").strip(), answer.passages,
-                                                self.checker, (language,))
-        answer.check = check_statements(answer.text, answer.passages, self.checker, (language,))
-        answer.timings["check_s"] = time.perf_counter() - checked
-        supported = _supported(answer)
-        self._drop_off_top(answer)
-        names = self._drop_unnamed(answer)
-        refuted = self._verify(answer, query_vector)
-        if not _supported(answer):
-            why = self._decline_reason(answer, supported, names, refuted)
-            yield from self._abstain(answer, say(NOT_FOUND, language), why, t0)
-            return
-        if s.translate_answers and needs_translation(answer.text, language, [p.language for p in answer.passages]):
-            self._translate(answer, model, language)
-        answer.uncited = [st.text for st in answer.check.unsupported]
-        answer.timings["total_s"] = time.perf_counter() - t0
-        yield answer
-
-    def _decline_reason(self, answer: Answer, supported: bool, names: Names, refuted: int) -> str:
-        """Why an answer was left with no supported statement: the check, or each rule that removed
-        a citation, in the order they ran (a supported answer is only declined through them)."""
-        if not supported:
-            return "no statement of the answer is supported by a passage"
-        s, why = self.settings, []
-        if answer.timings.get("off_top_removed"):
-            why.append(f"the model was unsure of its answer (confidence {answer.confidence:.2f}, under "
-                       f"VJA_MIN_CONFIDENCE_OFF_TOP {s.min_confidence_off_top}) and the passages that supported "
-                       "it are further from the question than the closest one")
-        if answer.timings.get("unnamed_removed"):
-            why.append(f"the passages that supported it name none of the question's names ({', '.join(names.shown)}) "
-                       "while another passage given does (VJA_QUESTION_NAMES)")
-        if refuted:
-            why.append("the model judged that the passage it cited does not answer the question")
-        return "; ".join(why) or "no statement of the answer is left supported by a passage"
-
-    def _drop_off_top(self, answer: Answer) -> None:
-        """Remove, from an answer the model was unsure of, the citations of passages further from the
-        question than the closest one given (verify.off_top); ``timings["off_top_removed"]`` counts them."""
-        floor = self.settings.min_confidence_off_top
-        if answer.confidence is None or answer.confidence >= floor or not answer.citations:
-            return
-        removed = off_top(answer.citations, answer.passages)
-        self._remove_citations(answer, removed)
-        answer.timings["off_top_removed"] = len(removed)
-
-    def _drop_unnamed(self, answer: Answer) -> Names:
-        """Remove the citations of passages in the question's language whose document names none
-        of the question's names while another document given does (verify.unnamed); returns the
-        names when it removed any. ``timings["unnamed_removed"]`` counts them."""
-        if not self.settings.question_names or not answer.citations:
-            return Names()
-        question = answer.standalone_question
-        if question != answer.question and detect_language(question, answer.language) != answer.language:
-            question = answer.question  # a rewrite in another language would name things otherwise
-        names = question_names(question)
-        answer.timings["unnamed_removed"] = 0
-        if not names:
-            return names
-        documents = {p.doc_id: self.store.document_text(p.doc_id) for p in answer.passages
-                     if p.language == answer.language}
-        removed = unnamed(names, answer.citations, answer.passages, documents, answer.language)
-        self._remove_citations(answer, removed)
-        answer.timings["unnamed_removed"] = len(removed)
-        return names if removed else Names()
-
-    def _remove_citations(self, answer: Answer, removed: Sequence[Citation]) -> None:
-        if removed:
-            answer.text = drop_markers(answer.text, {(c.statement, c.marker) for c in removed})
-            answer.citations = [c for c in answer.citations if all(c is not r for r in removed)]
-            answer.check = check_statements(answer.text, answer.passages, self.checker, (answer.language,))
-
-    def _verify(self, answer: Answer, query_vector: Any) -> int:
-        """Remove the citations the model, asked again, judges not to answer the question (verify.py);
-        returns how many it removed."""
-        s, model = self.settings, self.chat_model
-        if not s.verify_min_yes or not answer.citations or not isinstance(model, Judge):
-            return 0
-        t0 = time.perf_counter()
-        gaps = distances(answer.standalone_question, answer.citations, answer.passages, self.sentence_embedder,
-                         query_vector)
-        verdicts = judge(model, answer.standalone_question, answer.citations, answer.passages, gaps, s.verify_gap)
-        refuted = [v.citation for v in verdicts if v.refutes(s.verify_min_yes)]
-        self._remove_citations(answer, refuted)
-        answer.timings["verify_s"] = time.perf_counter() - t0
-        answer.timings["verified"] = len(verdicts)
-        return len(refuted)
-
-    def _translate(self, answer: Answer, model: ChatModel, language: str) -> None:
-        """Put the checked answer into the question's language when the passages still bear it out."""
-        assert answer.check is not None  # only a checked answer is translated
-        t0 = time.perf_counter()
-        done = translate_answer(model, answer.text, language, answer.check, answer.passages, self.checker,
-                                max_tokens=self.settings.max_tokens)
-        answer.timings["translate_s"] = time.perf_counter() - t0
-        if done is not None:
-            answer.original_text, (answer.text, answer.check) = answer.text, done
-            answer.citations = [c for st in answer.check.statements for c in st.citations]
+        ctx.sentinel_seen = filt.sentinel_seen
+        answer.trace.append(TraceEntry("generate", answer.timings["generate_s"], f"{pieces} pieces"))
+        return "".join(shown)
 
     def check(self, answer: Answer | str, passages: Sequence[Passage | str | Path] | None = None) -> CitationReport:
         """Check the citations of an Answer (against its own passages), or of any text with [n]
@@ -415,11 +394,12 @@ class Assistant:
             return check_statements(text, as_passages(sources), self.checker, (answer.language,))
         return check_citations(text, sources, checker=self.checker)
 
-    def _abstain(self, answer: Answer, text: str, reason: str, t0: float) -> Iterator[str | Answer]:
+    def _abstain(self, answer: Answer, text: str, reason: str, t0: float, streamed: str = "") -> Answer:
         answer.text, answer.abstained, answer.reason, answer.citations = text, True, reason, []
         answer.check = None
+        answer.revised = bool(streamed.strip())  # streamed words are withdrawn: the decline replaces them
         answer.timings["total_s"] = time.perf_counter() - t0
-        yield answer
+        return answer
 
     def _passage_budget(self, question: str) -> int:
         """Tokens left for passages: the configured budget, or less when the model's context

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .citations import Citation, citation, square_markers, statements, written_in
+from .citations import Citation, citation, claim, clauses, square_markers, statements, written_in
 from .embeddings import Embedder
 from .errors import InputError
 from .language import detect_language
@@ -70,11 +70,12 @@ class CitationReport:
 
 
 def check_statements(text: str, passages: Sequence[Passage], checker: SupportChecker,
-                     languages: Sequence[str] | None = None) -> CitationReport:
+                     languages: Sequence[str] | None = None, question: str | None = None) -> CitationReport:
     """The report for ``text`` against numbered ``passages`` (``Passage.number`` is its marker).
 
     Given ``languages`` (the question's), a statement is taken to be in one of them or of the
-    passages' languages (citations.written_in); otherwise its language is guessed freely."""
+    passages' languages (citations.written_in); otherwise its language is guessed freely. Given the
+    ``question``, a bare answer is judged as a claim with it (citations.claim), as when answering."""
     by_number = {p.number: p for p in passages}
     among = written_in(passages, languages)
     text = square_markers(text, set(by_number))
@@ -87,19 +88,28 @@ def check_statements(text: str, passages: Sequence[Passage], checker: SupportChe
                                score=0.0, invalid_markers=[n for n in markers if n not in by_number])
         total += len(markers)
         if valid:
-            language = detect_language(st.text, default=by_number[valid[0]].language or "en", among=among)
-            alone = {n: checker.support(st.text, by_number[n].text, statement_language=language,
-                                        passage_language=by_number[n].language or None) for n in valid}
+            said = claim(st.text, question)
+            language = detect_language(said, default=by_number[valid[0]].language or "en", among=among)
+            portable = checker.portable_names(said, [p.text for p in passages if p.language != language])
+            alone = {n: checker.support(said, by_number[n].text, statement_language=language,
+                                        passage_language=by_number[n].language or None, portable=portable)
+                     for n in valid}
             check.citations = [citation(st.text, by_number[n], alone[n]) for n in valid]
             best = max(alone.values(), key=lambda a: (a.verdict == SUPPORTED, a.score))
             shared = _shared_language([by_number[n] for n in valid])
             if len(valid) > 1 and shared and best.verdict != SUPPORTED:  # together they may say it all
-                joint = checker.support(st.text, "\n".join(by_number[n].text for n in valid),
-                                        statement_language=language, passage_language=shared)
+                joint = checker.support(said, "\n".join(by_number[n].text for n in valid),
+                                        statement_language=language, passage_language=shared, portable=portable)
                 best = joint if joint.score > best.score else best
+            if best.verdict != SUPPORTED and len(valid) > 1 and (parts := clauses(said)):
+                each = [max((checker.support(part, by_number[n].text, statement_language=language,
+                                             passage_language=by_number[n].language or None, portable=portable)
+                             for n in valid), key=lambda r: (r.verdict == SUPPORTED, r.score)) for part in parts]
+                if all(r.verdict == SUPPORTED for r in each):  # each clause stands in one of the cited passages
+                    best = min(each, key=lambda r: r.score)
             check.verdict, check.score = best.verdict, best.score
             if check.verdict in (SUPPORTED, UNVERIFIED):
-                check.precise = [n for n in valid if _needed(st.text, n, valid, alone, by_number, checker, language)]
+                check.precise = [n for n in valid if _needed(said, n, valid, alone, by_number, checker, language)]
         supported += check.verdict == SUPPORTED
         precise_total += len(check.precise)
         out.append(check)

@@ -24,6 +24,7 @@ corp gen gov sen rep pres u.s u.k m mm mme mlle me pr ste av bd env ex p pp vol
 tp ts ths pgs gs bs ks kts ng""".split())
 _LAST_WORD = re.compile(r"(?<![\w.])[^\W\d_][\w.]*$")
 _NEXT_CHAR = re.compile(r"\s*([^\W\d_])")
+_LIST_NUMBER = re.compile(r"[ \t]*(?:\d{1,2}|[a-zA-Z])")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def _ends_sentence(text: str, m: re.Match[str], end: int) -> bool:
     "TP. Hồ Chí Minh", "J. Smith", "e.g. this") or that a lowercase word follows."""
     if m.group() == "\n" or not m.group().startswith(".") or len(m.group()) > 1:
         return True
+    if _LIST_NUMBER.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()):
+        return False  # "1. Supporting ...": the number of a list item starts its sentence
     word = _LAST_WORD.search(text[max(0, m.start() - 12):m.start()])  # a bounded look back
     if word and (len(word.group()) == 1 and word.group().isupper() or word.group().casefold() in _ABBREVIATIONS):
         return False

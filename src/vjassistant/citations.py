@@ -19,6 +19,7 @@ from .retrieval import Passage
 from .support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Support, SupportChecker
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-*•–])\s+")  # "1. ", "- ": a list item's mark is no claim
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+")
 __all__ = ["Citation", "Statement", "StreamFilter", "drop_markers", "resolve", "statements", "PARTIAL",
            "SUPPORTED", "UNSUPPORTED", "UNVERIFIED"]
@@ -82,6 +83,7 @@ class Statement:
     numbers: list[int]
     start: int
     end: int
+    lead: str = ""  # a list item's mark ("1. ", "- ") before the text: kept when markers are rewritten
 
 
 def statements(text: str) -> list[Statement]:
@@ -98,8 +100,10 @@ def statements(text: str) -> list[Statement]:
             s = lead.end()
         piece = text[s:e]
         plain = MARKER.sub("", piece).strip()
+        item = _LIST_ITEM.match(plain)
+        plain = plain[item.end():] if item else plain
         if re.search(r"\w", plain):
-            out.append(Statement(plain, _numbers_in(piece), s, e))
+            out.append(Statement(plain, _numbers_in(piece), s, e, item.group() if item else ""))
         elif out:
             out[-1].numbers.extend(_numbers_in(piece))
             out[-1].end = e
@@ -110,14 +114,24 @@ def _numbers_in(piece: str) -> list[int]:
     return [n for m in MARKER.finditer(piece) for n in marker_numbers(m.group(1))]
 
 
+def claim(statement: str, question: str | None) -> str:
+    """What a statement is checked as: itself, or, when it is a bare answer of one to three words
+    ("Japan", "Nakajima Takedo"), the question and the answer as one claim ("Who chairs JETRO:
+    Nakajima Takedo."), so the evidence must answer the question, not merely hold the name."""
+    if not question or len(re.findall(r"\w+", statement)) > 3:
+        return statement
+    return f"{question.strip().rstrip('?？ ')}: {statement.strip().rstrip('.')}."
+
+
 def resolve(text: str, passages: Sequence[Passage], checker: SupportChecker | None = None,
-            languages: Sequence[str] | None = None) -> tuple[str, list[Citation]]:
+            languages: Sequence[str] | None = None, question: str | None = None) -> tuple[str, list[Citation]]:
     """Clean ``text`` of invalid markers, infer missing ones, move misplaced ones, drop unsupported
     ones, and build Citations carrying each verdict, score and evidence span.
 
     Given ``languages`` (the question's), a statement is taken to be in one of them or of the
-    passages' languages (``written_in``); otherwise its language is guessed freely. Returns the
-    answer text to show and one Citation per (statement, cited passage) pair.
+    passages' languages (``written_in``); otherwise its language is guessed freely. Given the
+    ``question``, a bare answer is checked as a claim with it (``claim``). Returns the answer text
+    to show and one Citation per (statement, cited passage) pair.
     """
     checker = checker or SupportChecker()
     by_number = {p.number: p for p in passages}
@@ -127,10 +141,14 @@ def resolve(text: str, passages: Sequence[Passage], checker: SupportChecker | No
     found, kept_markers = statements(text), []
     for st in found:
         numbers, inferred = list(dict.fromkeys(st.numbers)), False
-        language = detect_language(st.text, default=passages[0].language if passages else "en", among=among)
-        results = {p.number: checker.support(st.text, p.text, statement_language=language,
-                                             passage_language=p.language or None) for p in passages}
-        best = max(results, key=lambda n: results[n].score) if results else 0
+        said = claim(st.text, question)
+        language = detect_language(said, default=passages[0].language if passages else "en", among=among)
+        portable = checker.portable_names(said, [p.text for p in passages if p.language != language])
+        results = {p.number: checker.support(said, p.text, statement_language=language,
+                                             passage_language=p.language or None, portable=portable)
+                   for p in passages}
+        best = max(results, key=lambda n: (results[n].verdict == SUPPORTED, results[n].same_language,
+                                           results[n].score)) if results else 0
         strong = bool(results) and results[best].verdict == SUPPORTED
         if strong and not numbers:
             numbers, inferred = [best], True
@@ -139,12 +157,43 @@ def resolve(text: str, passages: Sequence[Passage], checker: SupportChecker | No
             # shares the statement's topic scores partial, not unsupported (XQuAD: "both chloroplast
             # membranes are homologous ... [2]" with the sentence in [1] and [2] on the same topic).
             numbers = [best]
+        elif strong and results[best].same_language and not any(results[n].same_language for n in numbers):
+            numbers = [best]  # word-for-word evidence in the statement's language beats the embedder's guess
+        if not strong and (parts := _clause_support(said, passages, checker, language, portable)):
+            results.update(parts)  # "A did X, while B did Y": each clause stands in a passage of its own
+            numbers, inferred = list(parts), not numbers
         # A citation whose passage plainly does not say it is dropped: the sentence then shows as uncited.
         cites = [citation(st.text, by_number[n], results[n], inferred) for n in numbers
                  if results[n].verdict != UNSUPPORTED]
         kept_markers.append([c.marker for c in cites])
         citations.extend(cites)
     return _remarked(text, found, kept_markers), citations
+
+
+_CLAUSE = re.compile(r",?\s+(?:while|whereas|but|tandis que|alors que|mais|trong khi|còn|nhưng)\s+|;\s+",
+                     re.IGNORECASE)
+
+
+def clauses(statement: str) -> list[str]:
+    """A comparison's clauses ("In 2020 X signed, while in 2022 Y did"), each of three words or more."""
+    parts = [p.strip(" ,.") for p in _CLAUSE.split(statement)]
+    return [p for p in parts if len(p.split()) >= 3] if len(parts) > 1 else []
+
+
+def _clause_support(statement: str, passages: Sequence[Passage], checker: SupportChecker, language: str,
+                    portable: frozenset[str]) -> dict[int, Support]:
+    """When every clause of ``statement`` is supported by some passage: the best passage of each
+    with its support (one per passage); {} otherwise."""
+    out: dict[int, Support] = {}
+    parts = clauses(statement)
+    for part in parts:
+        found = {p.number: checker.support(part, p.text, statement_language=language,
+                                           passage_language=p.language or None, portable=portable) for p in passages}
+        best = max(found, key=lambda n: (found[n].verdict == SUPPORTED, found[n].same_language, found[n].score))
+        if found[best].verdict != SUPPORTED:
+            return {}
+        out.setdefault(best, found[best])
+    return out if parts else {}
 
 
 def written_in(passages: Sequence[Passage], languages: Sequence[str] | None) -> set[str]:
@@ -161,7 +210,7 @@ def _remarked(text: str, found: Sequence[Statement], kept: Sequence[list[int]]) 
     shown, pos = [], 0
     for st, markers in zip(found, kept):
         if markers != list(dict.fromkeys(st.numbers)):
-            shown += [text[pos:st.start], with_markers(st.text, markers)]
+            shown += [text[pos:st.start], st.lead + with_markers(st.text, markers)]
             pos = st.end
     shown.append(text[pos:])
     return "".join(shown).strip()
@@ -174,6 +223,21 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
     marker = f" [{', '.join(map(str, numbers))}]"
     m = re.search(r"[.!?…]+[\"'”’»)\]]*$", sentence)
     return sentence[:m.start()] + marker + sentence[m.start():] if m else sentence + marker
+
+
+def drop_statements(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` without the statements at ``spans`` (their markers and list marks with them)."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        line_start = text.rfind("\n", 0, start) + 1
+        if _LIST_ITEM.match(text[line_start:start]) or not text[line_start:start].strip():
+            start = line_start  # the item or line goes whole, with its line break
+            end += text[end:end + 1] == "\n"
+        out.append(text[pos:start])
+        pos = end
+    out.append(text[pos:])
+    joined = "".join(out)
+    return re.sub(r"[ \t]{2,}", " ", re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", joined))).strip()
 
 
 def drop_markers(text: str, pairs: set[tuple[str, int]]) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 from .errors import DocumentError, VJAError
 from .evaluation.datasets import MODES
 
+CHAT_MODES = ("collection", "retrieval")  # the answer modes a conversational set (eval chat) runs in
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vjassistant", description="Cited answers from your own documents, offline.")
@@ -53,10 +55,12 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("eval", help="measure retrieval, answers, abstention and citations on a question set")
     s.add_argument("datasets", nargs="+", metavar="SET",
-                   help="SQuAD .json files (bundled: xquad-en xquad-vi), or one .jsonl of questions")
+                   help="chat (the bundled conversational set), SQuAD .json files (bundled: xquad-en xquad-vi), "
+                        "or one .jsonl of questions")
     s.add_argument("--docs", nargs="+", default=[], metavar="PATH", help="the documents a .jsonl set asks about")
-    s.add_argument("--mode", action="append", default=[], choices=MODES,
-                   help="repeatable; default: every mode the set allows (SQuAD: mono cross mixed abstain)")
+    s.add_argument("--mode", action="append", default=[], choices=MODES + CHAT_MODES,
+                   help="repeatable; default: every mode the set allows (SQuAD: mono cross mixed abstain; "
+                        "chat: collection retrieval)")
     s.add_argument("--limit", type=int, default=0, metavar="N", help="questions per run, sampled with --seed")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--split", choices=["all", "dev", "test"], default="all",
@@ -91,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     args = _parser().parse_args(argv)
     try:
         return _run(args)
@@ -141,17 +148,33 @@ def _run(args: argparse.Namespace) -> int:
         if not docs and not args.json:
             print("no documents yet: vjassistant ingest PATH")
     elif args.command == "ask":
+        _prepare(assistant, quiet=args.json)
         return _ask(assistant, args)
     elif args.command == "chat":
+        _prepare(assistant)
         return _chat(assistant)
     elif args.command == "serve":
         from .ui import serve
 
+        _prepare(assistant)
         serve(assistant, host=args.host, port=args.port)
     elif args.command == "info":
         info = assistant.info()
         print(json.dumps(info, indent=2) if args.json else "\n".join(f"{k:10} {v}" for k, v in info.items()))
     return 0
+
+
+def _prepare(assistant: Any, quiet: bool = False) -> None:
+    """Ready the whole-collection prompt before the first question (restored in about a second;
+    read anew, with a progress bar, after the documents changed)."""
+    if assistant.store.count() == 0:
+        return
+    if not quiet:
+        print("Getting the documents ready...", file=sys.stderr, flush=True)
+    status = assistant.prepare()
+    if status is not None and status.how == "built" and not quiet:
+        print(f"Read the {len(assistant.collection().documents)} documents ({status.tokens} tokens) into the model "
+              f"in {status.seconds:.0f} s; saved for the next start.", file=sys.stderr)
 
 
 def _ingest(assistant: Any, args: argparse.Namespace) -> int:
@@ -177,22 +200,17 @@ def _ingest(assistant: Any, args: argparse.Namespace) -> int:
 
 
 def _ask(assistant: Any, args: argparse.Namespace) -> int:
-    from .assistant import Answer
-
     if args.json:
         print(json.dumps(assistant.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
         return 0
-    final, shown = None, []
-    for item in assistant.stream(args.question):
-        if isinstance(item, Answer):
-            final = item
-        else:
-            shown.append(item)
-            print(item, end="", flush=True)
-    assert final is not None
-    # The final text differs from what streamed when markers were added or the answer abstained.
-    if final.text != "".join(shown).strip():
-        print("\n" + final.text if shown else final.text)
+    response = assistant.stream(args.question)
+    for piece in response:
+        print(piece, end="", flush=True)
+    final = response.answer
+    if final.revised:  # the checks changed what streamed (a citation moved, a sentence removed, a decline)
+        print(("\n\n" if response.streamed.strip() else "") + final.text)
+        if response.streamed.strip():
+            print("  (the checked answer above replaces the streamed text)")
     else:
         print()
     print(format_sources(final))
@@ -201,6 +219,10 @@ def _ask(assistant: Any, args: argparse.Namespace) -> int:
 
 def format_sources(answer: Any) -> str:
     lines = [f"  (abstained: {answer.reason})"] if answer.abstained else []
+    if answer.mode:
+        source = "the whole collection" if answer.mode == "collection" else "retrieved passages"
+        lines.append(f"  (answered from {source}, first token {answer.timings.get('first_token_s', 0):.1f} s, "
+                     f"total {answer.timings.get('total_s', 0):.1f} s)")
     if answer.original_text:
         lines.append(f"  (machine-translated; checked as written: {answer.original_text})")
     for c in answer.citations:
@@ -210,8 +232,6 @@ def format_sources(answer: Any) -> str:
 
 
 def _chat(assistant: Any) -> int:
-    from .assistant import Answer
-
     history: list[tuple[str, str]] = []
     print("Ask about your documents; an empty line or Ctrl-D quits.")
     while True:
@@ -222,11 +242,7 @@ def _chat(assistant: Any) -> int:
         if not question:
             return 0
         try:
-            answer = None
-            for item in assistant.stream(question, history):
-                if isinstance(item, Answer):
-                    answer = item
-            assert answer is not None
+            answer = assistant.ask(question, history)
         except VJAError as exc:
             print(f"error: {exc.message}")
             continue
@@ -247,10 +263,17 @@ def _eval(args: argparse.Namespace) -> int:
     if not 0 < args.withhold < 1 or args.limit < 0:
         print("error: --withhold must be within 0..1 and --limit >= 0", file=sys.stderr)
         return 2
-    config = EvalConfig(modes=args.mode, limit=args.limit, seed=args.seed, split=args.split,
-                        retrieval_only=args.retrieval_only, withhold=args.withhold)
-    report = evaluate(args.datasets, docs=args.docs, config=config, settings=settings, progress=True,
-                      cache=not args.no_cache)
+    if _is_chat_set(args.datasets):
+        from .evaluation.chat_report import evaluate_chat
+
+        path = args.datasets[0] if args.datasets[0] != "chat" else None
+        report = evaluate_chat(*([path] if path else []), docs=args.docs, modes=args.mode, split=args.split,
+                               limit=args.limit, seed=args.seed, settings=settings, progress=True)
+    else:
+        config = EvalConfig(modes=args.mode, limit=args.limit, seed=args.seed, split=args.split,
+                            retrieval_only=args.retrieval_only, withhold=args.withhold)
+        report = evaluate(args.datasets, docs=args.docs, config=config, settings=settings, progress=True,
+                          cache=not args.no_cache)
     table = report.to_markdown()
     print(table)
     if args.markdown:
@@ -258,6 +281,18 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         report.write_json(args.json)
     return 0
+
+
+def _is_chat_set(datasets: Sequence[str]) -> bool:
+    """``chat``, or one .jsonl whose questions carry key facts (evaluation/chat.py)."""
+    from pathlib import Path
+
+    if datasets == ["chat"]:
+        return True
+    path = Path(datasets[0])
+    if len(datasets) != 1 or path.suffix != ".jsonl" or not path.is_file():
+        return False
+    return '"facts"' in path.read_text(encoding="utf-8")
 
 
 CHECK_EPILOG = """\

@@ -44,7 +44,9 @@ class Settings:
     # An OpenAI-compatible server (llama.cpp server, vLLM) replaces the local model when set.
     llm_url: str = ""
     llm_api_key: str = ""
-    n_ctx: int = 4096
+    # Context window in tokens (capped at the model's own): holds the whole collection, the
+    # conversation and the answer in whole-collection mode.
+    n_ctx: int = 8192
     n_threads: int = 0  # 0 = all cores
     max_tokens: int = 320
     temperature: float = 0.1
@@ -130,6 +132,12 @@ class Settings:
     # it is checked (translate.py). Off: the local models' translations cannot be verified and
     # sometimes change the meaning; the measured effect is in translate.py and the README.
     translate_answers: bool = False
+    # How questions are answered: "collection" puts every stored document in the prompt (its
+    # llama.cpp state saved under state_dir), "retrieval" the best passages; "auto" takes the
+    # collection while it fits collection_budget tokens, and retrieval above it.
+    answer_mode: str = "auto"
+    collection_budget: int = 6000
+    state_dir: Path | None = None  # default: <store_dir>/collection-state
     max_question_chars: int = 2000
     history_turns: int = 3
     host: str = "127.0.0.1"
@@ -139,6 +147,7 @@ class Settings:
         self.home = Path(self.home).expanduser()
         self.models_dir = Path(self.models_dir or self.home / "models").expanduser()
         self.store_dir = Path(self.store_dir or self.home / "vectorstore").expanduser()
+        self.state_dir = Path(self.state_dir).expanduser() if self.state_dir else None
         self.validate()
 
     def validate(self) -> None:
@@ -163,6 +172,10 @@ class Settings:
             problems.append("min_confidence must be within 0..1")
         if not 0.0 <= self.min_confidence_off_top <= 1.0:
             problems.append("min_confidence_off_top must be within 0..1")
+        if self.answer_mode not in ("auto", "collection", "retrieval"):
+            problems.append("answer_mode must be auto, collection or retrieval")
+        if self.collection_budget < 0:
+            problems.append("collection_budget must be >= 0 (0: always retrieval)")
         if not 0 < self.port < 65536:
             problems.append("port must be within 1..65535")
         if problems:

@@ -6,14 +6,21 @@ prompt, so a second question that shares the fixed system prefix skips re-readin
 """
 from __future__ import annotations
 
+import ctypes
 import json
+import logging
 import math
 import os
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from . import prefix_state
 from .errors import LLMServerError, ModelError
+
+log = logging.getLogger("vjassistant")
 
 Message = dict[str, str]
 
@@ -43,6 +50,27 @@ class Judge(Protocol):
         ...
 
 
+@dataclass
+class PrefixStatus:
+    """How ``prepare`` made a prompt prefix ready: "warm" (already evaluated), "restored" (from its
+    saved state), "built" (evaluated now, and saved when a folder was given), or "server" (a
+    server caches prefixes itself)."""
+
+    how: str
+    tokens: int = 0
+    seconds: float = 0.0
+    warning: str = ""  # why a saved state could not be used, when there was one
+    path: str = ""     # the state file, when there is one
+
+
+@runtime_checkable
+class PrefixCaching(Protocol):
+    """A chat model that can evaluate a fixed prompt start once and keep it for the prompts that follow."""
+
+    def prepare(self, messages: Sequence[Message], folder: Path | None = None,
+                progress: Callable[[int, int], None] | None = None) -> PrefixStatus: ...
+
+
 def _normalised(mass: dict[str, float]) -> dict[str, float]:
     total = sum(mass.values())
     return {o: m / total for o, m in mass.items()} if total > 0 else {o: 1 / len(mass) for o in mass}
@@ -51,16 +79,19 @@ def _normalised(mass: dict[str, float]) -> dict[str, float]:
 class LlamaCppModel:
     """A GGUF model run in-process by llama-cpp-python."""
 
-    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 0, name: str = "") -> None:
+    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 0, name: str = "",
+                 identity: str = "") -> None:
         import llama_cpp  # compiled extension: imported only when a model is really used
 
         self.name = name or path.stem
         self.path = path
         self.n_ctx = n_ctx
+        self.identity = identity or f"{path.resolve()}:{path.stat().st_size}"  # the file's sha256 when known
         # llama-cpp-python defaults to half the cores for generation: on 2 cores that is one
         # thread and half the tokens/s. Use every core unless told otherwise.
         threads = self._threads = n_threads or os.cpu_count() or 1
         self._judge_llm: Any = None  # built by the first choose()
+        self._prefixes: dict[str, list[int]] = {}
         self.confidence: float | None = None  # of the last stream's first token
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
@@ -106,6 +137,106 @@ class LlamaCppModel:
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    # --- a fixed prompt start, evaluated once -------------------------------------------------
+    def prefix_tokens(self, messages: Sequence[Message]) -> list[int]:
+        """The tokens every prompt that starts with ``messages`` shares, as create_chat_completion
+        will tokenise it (the GGUF's chat template; [] for a model without one)."""
+        if self._llm.chat_format != "chat_template.default" or "tokenizer.chat_template" not in self._llm.metadata:
+            return []
+        key = json.dumps(list(messages), ensure_ascii=False)
+        if key not in self._prefixes:
+            self._prefixes = {key: self._shared_tokens(messages)}  # the last prefix asked for: asked per question
+        return self._prefixes[key]
+
+    def _shared_tokens(self, messages: Sequence[Message]) -> list[int]:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model = self._llm._model
+        text = lambda token: model.token_get_text(token) if token != -1 else ""  # noqa: E731
+        fmt = Jinja2ChatFormatter(template=self._llm.metadata["tokenizer.chat_template"],
+                                  eos_token=text(self._llm.token_eos()), bos_token=text(self._llm.token_bos()))
+        one, two = ([int(t) for t in self._llm.tokenize(fmt(messages=[*messages, {"role": "user", "content": q}])
+                                                        .prompt.encode("utf-8"), add_bos=False, special=True)]
+                    for q in ("A", "B"))
+        shared = next((i for i, (a, b) in enumerate(zip(one, two)) if a != b), min(len(one), len(two)))
+        return one[:shared]
+
+    def prepare(self, messages: Sequence[Message], folder: Path | None = None,
+                progress: Callable[[int, int], None] | None = None) -> PrefixStatus:
+        """Make ``messages``, the fixed start of the prompts to come, this model's evaluated prefix:
+        already there, restored from the state saved in ``folder``, or evaluated now (``progress``
+        gets tokens done and total) and saved there. A saved state that cannot be used is rebuilt,
+        with the reason in ``PrefixStatus.warning`` and the log."""
+        import llama_cpp
+
+        t0 = time.perf_counter()
+        tokens = self.prefix_tokens(messages)
+        if not tokens:
+            return PrefixStatus("unsupported")
+        if len(tokens) >= self.n_ctx:
+            raise ModelError(f"The documents take {len(tokens)} tokens, more than the model's context ({self.n_ctx})",
+                             "lower VJA_COLLECTION_BUDGET so the collection is answered by retrieval")
+        if self._holds(tokens):
+            return PrefixStatus("warm", len(tokens), time.perf_counter() - t0)
+        state = None
+        if folder is not None:
+            state = prefix_state.StateFile(folder, prefix_state.state_key(self.identity, llama_cpp.__version__,
+                                                                         self.n_ctx, tokens))
+        warning = ""
+        if state is not None:
+            why = prefix_state.problem(state)
+            if not why and self._restore(state, tokens):
+                return PrefixStatus("restored", len(tokens), time.perf_counter() - t0, path=str(state.path))
+            if why != "missing":
+                why = why or "llama.cpp refused it"
+                warning = f"the saved state {state.path} cannot be used ({why}): rebuilding it"
+                log.warning(warning)
+                prefix_state.discard(state)
+        self._evaluate(tokens, progress)
+        if state is not None:
+            self._save(state, tokens)
+        return PrefixStatus("built", len(tokens), time.perf_counter() - t0, warning, str(state.path) if state else "")
+
+    def _holds(self, tokens: Sequence[int]) -> bool:
+        n = len(tokens)
+        return self._llm.n_tokens >= n and [int(t) for t in self._llm.input_ids[:n]] == list(tokens)
+
+    def _evaluate(self, tokens: Sequence[int], progress: Callable[[int, int], None] | None) -> None:
+        self._llm.reset()
+        step = self._llm.n_batch
+        for i in range(0, len(tokens), step):
+            self._llm.eval(tokens[i:i + step])
+            if progress is not None:
+                progress(min(i + step, len(tokens)), len(tokens))
+
+    def _save(self, state: prefix_state.StateFile, tokens: Sequence[int]) -> None:
+        import llama_cpp
+
+        state.folder.mkdir(parents=True, exist_ok=True)
+        tmp = state.path.with_suffix(".state.tmp")
+        array = (llama_cpp.llama_token * len(tokens))(*tokens)
+        try:
+            if not llama_cpp.llama_state_save_file(self._llm._ctx.ctx, str(tmp).encode(), array, len(tokens)):
+                raise OSError("llama.cpp could not write the state")
+            prefix_state.finish(state, tmp, len(tokens), {"model": self.name, "n_ctx": self.n_ctx})
+        except OSError as exc:  # a full or read-only disk costs the next start a rebuild, nothing more
+            tmp.unlink(missing_ok=True)
+            log.warning(f"could not save the prompt state to {state.path}: {exc}")
+
+    def _restore(self, state: prefix_state.StateFile, tokens: Sequence[int]) -> bool:
+        import llama_cpp
+
+        out = (llama_cpp.llama_token * self.n_ctx)()
+        count = ctypes.c_size_t(0)
+        ok = llama_cpp.llama_state_load_file(self._llm._ctx.ctx, str(state.path).encode(), out, self.n_ctx,
+                                             ctypes.byref(count))
+        if not ok or list(out[:count.value]) != list(tokens):
+            self._llm.reset()
+            return False
+        self._llm.input_ids[:len(tokens)] = tokens
+        self._llm.n_tokens = len(tokens)
+        return True
 
     def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
         """Read the logits of the reply's first token (one token generated, greedy), in a second
@@ -157,16 +288,19 @@ class OpenAICompatibleModel:
     Only used when the user sets ``llm_url``: the network is then the user's choice.
     """
 
-    def __init__(self, base_url: str, *, model: str = "", api_key: str = "", timeout: float = 300.0) -> None:
+    def __init__(self, base_url: str, *, model: str = "", api_key: str = "", timeout: float = 300.0,
+                 n_ctx: int = 0, client: Any = None) -> None:
         import httpx
 
         self.name = model or "server"
-        self.n_ctx = 0
         self._model = model
         root = base_url.rstrip("/")
+        self._root = root.removesuffix("/v1")
         self._url = root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=timeout, headers=headers)
+        self._client = client or httpx.Client(timeout=timeout, headers=headers)
+        # The server's context when it says (vLLM, llama.cpp's server), else the one configured.
+        self.n_ctx = self._server_context() or n_ctx
         self.confidence: float | None = None
         self._logprobs = True  # until the server refuses them
 
@@ -230,6 +364,28 @@ class OpenAICompatibleModel:
                                        if t.get("token", "").strip().lower() == o.lower()) for o in options})
         words = ((choice.get("message") or {}).get("content") or "").strip().lower().split()
         return _normalised({o: float(bool(words) and words[0].startswith(o.lower())) for o in options})
+
+    def _server_context(self) -> int:
+        """vLLM gives ``max_model_len`` in /v1/models, llama.cpp's server ``n_ctx`` in /props;
+        llama-cpp-python's server neither (0)."""
+        import httpx
+
+        try:
+            models = self._client.get(self._root + "/v1/models", timeout=5).json().get("data") or [{}]
+            if models[0].get("max_model_len"):
+                return int(models[0]["max_model_len"])
+            props = self._client.get(self._root + "/props", timeout=5)
+            if props.status_code == 200:
+                return int((props.json().get("default_generation_settings") or {}).get("n_ctx") or 0)
+        except (httpx.HTTPError, ValueError, TypeError, AttributeError, IndexError):
+            pass
+        return 0
+
+    def prepare(self, messages: Sequence[Message], folder: Path | None = None,
+                progress: Callable[[int, int], None] | None = None) -> PrefixStatus:
+        """Nothing to do here: llama.cpp's server and vLLM keep the KV cache of a prompt prefix they
+        have seen (``cache_prompt``, automatic prefix caching), so the same messages first pay once."""
+        return PrefixStatus("server")
 
     def _post(self, body: dict[str, object]):  # -> httpx.Response
         import httpx

@@ -10,6 +10,7 @@ model under its final name is always complete. Nothing here touches the network 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -142,16 +143,50 @@ def resolve_model(spec: str, models_dir: Path) -> Path:
     return path
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_identity(path: Path, cache_dir: Path | None = None) -> str:
+    """The sha256 of a GGUF file, which keys every state saved for it (prefix_state.py).
+
+    A preset's file at its size has the preset's hash (checked when it was pulled). Any other
+    file is hashed once and remembered in ``cache_dir/model-hashes.json`` by path, size and
+    modification time, so a replaced file is hashed again."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    for preset in PRESETS.values():
+        if path.name == preset.filename and stat.st_size == preset.size:
+            return preset.sha256
+    key = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    book = cache_dir / "model-hashes.json" if cache_dir is not None else None
+    known: dict[str, str] = {}
+    if book is not None and book.is_file():
+        try:
+            known = dict(json.loads(book.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            known = {}  # a damaged note only costs one more hash
+    if key not in known:
+        known[key] = file_sha256(path)
+        if book is not None:
+            try:
+                book.parent.mkdir(parents=True, exist_ok=True)
+                tmp = book.with_suffix(".tmp")
+                tmp.write_text(json.dumps(known, indent=1), encoding="utf-8")
+                os.replace(tmp, book)
+            except OSError:
+                pass
+    return known[key]
+
+
 def verify(path: Path, sha256: str) -> bool:
     """True if ``path`` is a file whose sha256 is ``sha256`` (hashed in 1 MiB chunks)."""
     path = Path(path)
-    if not path.is_file():
-        return False
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest() == sha256.lower()
+    return path.is_file() and file_sha256(path) == sha256.lower()
 
 
 def list_models(models_dir: Path) -> list[ModelStatus]:

@@ -1,5 +1,5 @@
-"""Prompts: the grounded-answer prompt with numbered passages under a token budget, and
-the follow-up rewriting prompt.
+"""Prompts: the whole-collection prompt (the documents, numbered, as a fixed prefix), the
+retrieval prompt with numbered passages under a token budget, and the follow-up rewriting prompt.
 
 The system message and the worked exchanges after it are fixed text, identical for every
 question, so a local model's KV cache for them is reused between questions; everything that
@@ -19,52 +19,29 @@ SYSTEM = (
     "You answer questions using only the numbered passages the user gives you.\n"
     "Rules:\n"
     "1. Use only facts stated in the passages. Never add outside knowledge.\n"
-    "2. Answer as briefly as possible: usually a few words copied from a passage (a name, number, date or short "
-    "phrase). Write a sentence only when a few words cannot answer.\n"
-    "3. Right after the answer, write the number of the passage it comes from in square brackets, like [2].\n"
+    "2. Answer in one to five full sentences, or a short list. When the question asks for one fact, the first "
+    "sentence states it directly.\n"
+    "3. End every sentence with the number of the passage it comes from in square brackets, like [2].\n"
     f"4. If no passage answers the question, reply with exactly {NOT_FOUND_SENTINEL}.\n"
     "5. Answer in the language of the question, even when the passages are in another language."
 )
-# Short answers: XQuAD (30 English dev questions, qwen2.5-coder-1.5b) gave F1 29 with the
-# earlier "one to three sentences" prompt, whose answers repeated the question around the fact.
-# Rules alone were not enough for the small models (they answered "[1]" alone, cited "(1)",
-# or wrote sentences), so three worked exchanges follow (two answers, one NOT_FOUND). They sit
-# right after the fixed system message and never change, so with llama.cpp's prompt cache they
-# cost prefill time once, not per question. Their facts are invented and far from any real corpus: an example inside the
-# system message, tried earlier, made the 1.5B model mix its facts into real answers.
+# Worked exchanges after the system message: rules alone were not enough for the small models
+# (they answered "[1]" alone or cited "(1)"). They never change, so llama.cpp's prompt cache
+# reads them once. Their facts are invented and far from any real corpus: an example inside the
+# system message made the 1.5B model mix its facts into real answers (docs/decisions.md#prompts).
 _EXAMPLE_PASSAGES = (
     "[1] Port Elda lighthouse\nThe lighthouse at Port Elda was built in 1887 by the engineer Maria Okafor. "
     "Its lamp can be seen from 30 kilometres away.\n\n"
     "[2] Port Elda market\nThe fish market opens at five in the morning and closes at noon."
 )
-# A further example answering a Vietnamese question with a translated answer changed nothing
-# measurable (XQuAD dev, 30 Vietnamese questions over English passages: F1 21.0 with it, 20.6
-# without), so the examples stay short and English. Teaching minimal spans ("noon" for "at noon", an
-# added "electric [1]" example, "without repeating words of the question" in rule 2) traded F1 for
-# EM: 69.8 vs 70.7 F1, 60.0 vs 56.7 EM (XQuAD English dev, 60 questions, 1.5B); it cut right answers
-# short ("18" for "over the age of 18") as often as it trimmed long ones, and declined more.
-# Replies that only repeat words of the question ("DECnet [1]" to "What is DECnet"; 17 of 578
-# English test answers, 13 of them wrong) were sent back once to the 1.5B model, with the
-# exchange so far and a request for the passage's words instead (2026-12-02, XQuAD dev, every
-# mode, the 15 such replies of 280 questions). Told that its reply repeated the question, it
-# answered NOT_FOUND all 15 times, so the retry was a decline that cost the right echoes (choice
-# questions: F1 50.5 -> 47.7 mixed, 53.1 -> 48.1 abstain en) and raised no citation precision
-# (the echoes cite the right passage). Asked without the reproach (two wordings), it repeated
-# itself, answered NOT_FOUND or gave another wrong phrase ("1756" to "How long did the fighting
-# last?"), never a right new answer. Nothing is done with such replies.
-_EXAMPLES = (("Who built the lighthouse at Port Elda?", "Maria Okafor [1]"),
-             ("When does the fish market close?", "at noon [2]"),
+_EXAMPLES = (("Who built the lighthouse at Port Elda?", "The lighthouse at Port Elda was built by Maria Okafor [1]."),
+             ("When does the fish market close?", "The fish market closes at noon [2]."),
              ("How tall is the lighthouse?", NOT_FOUND_SENTINEL))
 
 
 def _user_turn(body: str, question: str, language: str) -> str:
-    # Written in the question's language instead, this instruction changed nothing measurable
-    # (XQuAD dev, 30 Vietnamese questions over English passages: F1 21.0 vs 19.9; the 1.5B
-    # model answers most of them in English either way). Asking the question before the passages
-    # as well as after them cost F1: 52.8 vs 70.7 (XQuAD English dev, 60 questions, 1.5B), with
-    # more NOT_FOUND replies and more answers the citation check refused.
     return (f"Passages:\n\n{body}\n\nQuestion: {question}\n\n"
-            f"Answer in {language_name(language)}: the answer in a few words, then its passage number in square "
+            f"Answer in {language_name(language)}, in full sentences, each ending with its passage number in square "
             "brackets.")
 
 
@@ -82,6 +59,43 @@ def fixed_messages() -> list[dict[str, str]]:
         messages += [{"role": "user", "content": _user_turn(_EXAMPLE_PASSAGES, question, "en")},
                      {"role": "assistant", "content": reply}]
     return messages
+
+
+# Bump when the collection prompt's wording changes: a saved llama.cpp state is keyed by it.
+COLLECTION_PROMPT_VERSION = "collection-2"
+
+COLLECTION_INTRO = "You answer questions using only the numbered documents below."
+# The rules come after the documents, right before the question: read before 3,000 tokens of
+# documents they were mostly forgotten (see docs/decisions.md#collection-prompt).
+COLLECTION_RULES = (
+    "Rules for every answer:\n"
+    "1. Use only facts stated in the documents above. Never add outside knowledge.\n"
+    "2. Answer in one to five full sentences, or a short list. When the question asks for one fact, the first "
+    "sentence states it directly, as a whole sentence, not a bare name or number.\n"
+    "3. End every sentence with the number of the document it comes from in square brackets, like [2].\n"
+    f"4. If the documents do not answer the question, reply with exactly {NOT_FOUND_SENTINEL}.\n"
+    "5. Write in the language of the question (English, French or Vietnamese), even when the documents are in "
+    "another language.\n"
+    "Example: to \"Who opened the office?\" answer \"The office was opened by Maria Okafor in 2019 [2].\""
+)
+
+
+def format_document(p: Passage) -> str:
+    details = ", ".join(x for x in (p.date, language_name(p.language) if p.language else "") if x)
+    return f"[{p.number}] {p.title}" + (f" ({details})" if details else "") + f"\n{p.text.strip()}"
+
+
+def collection_prefix(documents: Sequence[Passage]) -> list[dict[str, str]]:
+    """The fixed start of every whole-collection prompt: the rules, then every document numbered."""
+    body = "\n\n".join(format_document(p) for p in documents)
+    return [{"role": "system", "content": f"{COLLECTION_INTRO}\n\nDocuments:\n\n{body}\n\n{COLLECTION_RULES}"}]
+
+
+def collection_messages(prefix: Sequence[dict[str, str]], question: str, history: Sequence[tuple[str, str]],
+                        language: str) -> list[dict[str, str]]:
+    """The prefix, the conversation so far as turns, then the question (the only part that varies)."""
+    turns = [m for q, a in history for m in ({"role": "user", "content": q}, {"role": "assistant", "content": a})]
+    return [*prefix, *turns, {"role": "user", "content": question}]
 
 
 REWRITE_SYSTEM = (

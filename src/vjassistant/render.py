@@ -96,7 +96,8 @@ def _judged(answer: Answer) -> list[Citation]:
 def format_answer(answer: Answer) -> str:
     """The final chat message: the answer with verdict badges, its Sources, and the check's figures."""
     if answer.abstained:
-        return f'{html.escape(answer.text)}<br><span class="vja-muted">why: {html.escape(answer.reason)}</span>'
+        return (f'{html.escape(answer.text)}<br><span class="vja-muted">why: {html.escape(answer.reason)}</span>'
+                f"{answer_meta(answer)}")
     # Ids are page-wide and every answer has a passage [1]: a per-answer key keeps each badge on its own answer.
     key = hashlib.sha1(f"{answer.question}\0{answer.text}\0{answer.timings.get('total_s', '')}".encode()).hexdigest()
     anchor = f"vja-{key[:10]}-{{}}".format
@@ -110,7 +111,20 @@ def format_answer(answer: Answer) -> str:
                 f'<br><span class="vja-muted">machine-translated; checked as written: '
                 f'{badges(answer.original_text)}</span>')
     return (f"{_marked_text(answer.text, _spans(answer), lambda n: anchor(n) if n in by_marker else '')}{original}"
-            f"{SOURCES_START}<h4>Sources</h4>{''.join(entries)}{footer}</div>")
+            f"{SOURCES_START}<h4>Sources</h4>{''.join(entries)}{footer}{answer_meta(answer)}</div>")
+
+
+def answer_meta(answer: Answer) -> str:
+    """Which mode answered, how long it took, and whether the check changed what streamed."""
+    t = answer.timings
+    mode = {"collection": "the whole collection", "retrieval": "retrieved passages"}.get(answer.mode, "")
+    parts = [f"answered from {mode}"] if mode else []
+    shown = (("retrieve_s", "retrieval"), ("first_token_s", "first token"), ("total_s", "total"))
+    parts += [f"{label} {t[key]:.1f} s" for key, label in shown if key in t]
+    if answer.revised:
+        parts.append("the check revised the streamed text" if not answer.abstained else
+                     "the streamed text was withdrawn")
+    return f'<div class="vja-meta vja-timings">{html.escape("; ".join(parts))}</div>' if parts else ""
 
 
 def _source(marker: int, cites: list[Citation], p: Passage | None, anchor: str) -> str:

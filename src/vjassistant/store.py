@@ -2,12 +2,16 @@
 
 Embedded (PersistentClient at ``store_dir``) by default, or a Chroma server when
 ``chroma_url`` is set. We always pass embeddings in: Chroma's default embedding function
-would download a model. The collection's metadata records a schema version and the
+would download a model. Beside the chunks, a second collection (``<name>-documents``) keeps
+each document's whole clean text, which whole-collection answering reads as its prompt and
+every citation offset points into; a store written before it existed reads a document back
+from its chunks (``document_texts``). The collection's metadata records a schema version and the
 embedder, so a store written by another version or with another embedder is refused
 with a clear error instead of returning nonsense.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +27,19 @@ from .errors import StoreError
 SCHEMA_VERSION = 1
 _PAGE = 10_000  # records per get() when reading a whole collection
 _DOC_FIELDS = ("doc_id", "source", "filename", "title", "date", "language", "content_hash")
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A whole stored document: its fields (``doc_id``, ``source``, ``filename``, ``title``, ``date``,
+    ``language``, ``content_hash``, ``added``) and its clean text."""
+
+    meta: dict[str, Any]
+    text: str
+
+    @property
+    def doc_id(self) -> str:
+        return str(self.meta["doc_id"])
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,9 @@ class ChunkStore:
                 name=collection, embedding_function=None,
                 metadata={"hnsw:space": "cosine", "vja_schema": SCHEMA_VERSION,
                           "embedder": embedder_name, "dim": dim})
+            self._docs = self._client.get_or_create_collection(name=documents_collection(collection),
+                                                               embedding_function=None,
+                                                               metadata={"hnsw:space": "cosine"})
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises many types; all mean "can't open"
@@ -65,7 +85,7 @@ class ChunkStore:
             raise StoreError(f"Cannot open the vector store at {where}: {exc}",
                              "check the Chroma server is running (chroma run --path DIR)" if url
                              else "check the folder is writable, or point VJA_STORE_DIR elsewhere") from exc
-        self._name = collection
+        self._name, self._dim = collection, dim
         self._check_compatible(embedder_name, dim, url or str(path))
 
     @property
@@ -108,12 +128,24 @@ class ChunkStore:
         stale = sorted(old - {c.id for c in chunks})
         if stale:
             self._col.delete(ids=stale)
+        known = self._docs.get(ids=[doc.id], include=["metadatas"])
+        added = str(known["metadatas"][0].get("added", "")) if known["ids"] and known["metadatas"] else ""
+        meta = {k: getattr(doc, k.removeprefix("doc_")) for k in _DOC_FIELDS}
+        meta["added"] = added or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        vector = embeddings.mean(axis=0) if len(embeddings) else np.ones(self._dim or 1)
+        vector = vector / (np.linalg.norm(vector) or 1.0)  # the document's direction: its chunks' mean
+        self._docs.upsert(ids=[doc.id], documents=[doc.text], metadatas=[meta],
+                          embeddings=[vector.astype(np.float32).tolist()])
         self._bump_revision()
 
     def delete_document(self, doc_id: str) -> int:
         ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
+        whole = self._docs.get(ids=[doc_id], include=[])["ids"]
         if ids:
             self._col.delete(ids=ids)
+        if whole:
+            self._docs.delete(ids=whole)
+        if ids or whole:
             self._bump_revision()
         return len(ids)
 
@@ -123,11 +155,32 @@ class ChunkStore:
         return str(got["metadatas"][0]["content_hash"]) if got["ids"] else None
 
     def document_text(self, doc_id: str) -> str:
-        """A stored document's chunks' texts in order (overlaps repeated), "" when it is not stored."""
-        got = self._col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
-        chunks = sorted(_stored(got["ids"], got["documents"], got["metadatas"]),
-                        key=lambda c: int(c.meta.get("start", 0)))
-        return "\n".join(c.text for c in chunks)
+        """A stored document's whole clean text, "" when it is not stored."""
+        got = self._docs.get(ids=[doc_id], include=["documents"])
+        if got["ids"] and got["documents"] and got["documents"][0]:
+            return str(got["documents"][0])
+        chunks = self._col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        return _from_chunks(_stored(chunks["ids"], chunks["documents"], chunks["metadatas"]))
+
+    def document_texts(self) -> list[StoredDocument]:
+        """Every stored document with its whole text, in the order they were first added (a
+        document added later comes last, so a prompt built from them in this order keeps its
+        beginning when documents are added). Documents stored before whole texts were kept are
+        read back from their chunks (whitespace between chunks becomes spaces)."""
+        got = self._docs.get(include=["documents", "metadatas"])
+        whole = {i: StoredDocument(dict(m or {}), t or "") for i, t, m in
+                 zip(got["ids"], got["documents"] or [], got["metadatas"] or [])}
+        missing = {d["doc_id"] for d in self.documents()} - set(whole)
+        if missing:
+            by_doc: dict[str, list[StoredChunk]] = {}
+            for c in self.all_chunks():
+                if c.meta.get("doc_id") in missing:
+                    by_doc.setdefault(str(c.meta["doc_id"]), []).append(c)
+            for doc_id, chunks in by_doc.items():
+                meta = {k: chunks[0].meta.get(k, "") for k in _DOC_FIELDS} | {"added": ""}
+                whole[doc_id] = StoredDocument(meta, _from_chunks(chunks))
+        return sorted(whole.values(), key=lambda d: (str(d.meta.get("added", "")), str(d.meta.get("filename", "")),
+                                                      d.doc_id))
 
     def count(self) -> int:
         return int(self._col.count())
@@ -166,6 +219,23 @@ class ChunkStore:
                               n_results=n, include=["documents", "metadatas", "distances"])
         chunks = _stored(got["ids"][0], got["documents"][0], got["metadatas"][0])
         return [(c, 1.0 - float(d)) for c, d in zip(chunks, got["distances"][0])]
+
+
+def documents_collection(collection: str) -> str:
+    """The name of the collection that keeps whole documents beside ``collection``'s chunks."""
+    return f"{collection}-documents"
+
+
+def _from_chunks(chunks: Sequence[StoredChunk]) -> str:
+    """A document's text rebuilt from its chunks, which are exact slices of it at their offsets;
+    only the whitespace between chunks is unknown (a space stands in for each character)."""
+    ordered = sorted(chunks, key=lambda c: int(c.meta.get("start", 0)))
+    size = max((int(c.meta.get("end", 0)) for c in ordered), default=0)
+    text = [" "] * size
+    for c in ordered:
+        start = int(c.meta.get("start", 0))
+        text[start:start + len(c.text)] = c.text
+    return "".join(text)
 
 
 def _stored(ids: Sequence[str], texts: Sequence[str | None] | None,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -72,8 +73,8 @@ class Thresholds:
     semantic_high: float = 0.89    # ... and to 1 (e5 cosines crowd into 0.7-0.95)
     semantic_weight: float = 0.2   # share of the score from the embedder in the same language
     name_power: float = 8.0        # score x (share of names found) ** power: one swapped name is decisive
-    # Across languages names are not required: many are translated ("Japan", "Nhật Bản").
-    cross_name_power: float = 0.0
+    # Across languages only names some passage writes alike are required (SupportChecker.portable_names).
+    cross_name_power: float = 8.0
     cross_shift: float = 0.03      # across languages the cosine scale starts this much lower
     fuzzy_ratio: float = 85.0      # rapidfuzz ratio for two words to match (length >= 5)
 
@@ -248,8 +249,10 @@ class SupportChecker:
 
     # --- the check ---------------------------------------------------------------------
     def support(self, statement: str, passage: str, *, statement_language: str | None = None,
-                passage_language: str | None = None) -> Support:
-        """How far ``passage`` supports ``statement`` (languages are detected when not given)."""
+                passage_language: str | None = None, portable: frozenset[str] | None = None) -> Support:
+        """How far ``passage`` supports ``statement`` (languages are detected when not given).
+        ``portable``: the statement's names (``portable_names``) written alike in some passage given,
+        which a passage in another language must then hold too."""
         st, p = self._statement(statement), self._passage(passage)
         s_lang = statement_language or detect_language(statement, default="en")
         p_lang = passage_language or detect_language(passage[:600], default=s_lang)
@@ -264,34 +267,44 @@ class SupportChecker:
         # for the president of TUMAS, a name standing in another passage); it would have admitted 3
         # right ones among the 578 English questions. The labelled set did not move (0.932).
         same = s_lang == p_lang or len(st.words) < 3
-        missing = sorted(n for n in st.numbers if n not in p.keys)
-        names = {n for n in st.names if self._match(n, p) is not None or _squash(n) in p.squashed}
-        name_share = len(names) / len(st.names) if st.names else 1.0
-        if same or self.thresholds.cross_name_power:  # translated names are no evidence against
-            missing += sorted(st.names - names)
         # A quotation is translated in another language: only the same language must quote it verbatim.
         quotes_ok = not same or all(fuzz.partial_ratio(q, p.norm.text) >= 90 for q in st.quotes)
-        result = Support(verdict=UNSUPPORTED, score=0.0, start=0, end=len(passage), names=round(name_share, 4),
-                         numbers_ok=all(n in p.keys for n in st.numbers), quotes_ok=quotes_ok,
+        result = Support(verdict=UNSUPPORTED, score=0.0, start=0, end=len(passage), quotes_ok=quotes_ok,
                          same_language=same)
         if not st.content:  # "It is." or a one-letter answer: the words must stand in the passage as written
             found = self._phrase_span(st.words, p)
             if found:
                 result.start, result.end = found
+            result.numbers_ok = all(n in p.keys for n in st.numbers)
             result.score = 1.0 if found and result.numbers_ok else 0.0
             result.verdict = SUPPORTED if result.score else UNSUPPORTED
             result.recall = result.score
             return result
         matched, window = self._best_window(st, p)
-        result.recall = round(len(matched) / len(st.content), 4)
-        unmatched = [k for k in st.content if k not in matched and k not in st.names and k not in st.numbers
-                     and same]  # across languages only numbers and names can be missing
-        result.missing = [st.surface.get(k, k) for k in missing + unmatched[:8]]
         sentence = None
         if self.embedder is not None:
             sims = self._sentence_vectors(p) @ self._statement_vector(statement)
             sentence = int(np.argmax(sims))
             result.semantic = round(float(sims[sentence]), 4)
+        # Names and numbers must stand where the evidence is (its sentences and one on each side),
+        # not anywhere in a long document: "Kishida" three paragraphs away supports nothing.
+        first, end = self._sentence_range(p, window)
+        if not same and sentence is not None:  # where the meaning is, with the names and numbers if near
+            first, end = (min(first, sentence), max(end, sentence + 1)) if first - 3 <= sentence < end + 3 \
+                else (sentence, sentence + 1)
+        region = self._region(p, first, end)
+        missing = sorted(n for n in st.numbers if n not in region.keys)
+        result.numbers_ok = not missing
+        # Across languages a name counts only when some passage given writes it as the statement
+        # does (``portable``): translated names ("Japon", "Nhật Bản") are no evidence against.
+        wanted = st.names if same else st.names & set(portable or ())
+        names = {n for n in wanted if self._match(n, region) is not None or _squash(n) in region.squashed}
+        result.names = round(len(names) / len(wanted), 4) if wanted else 1.0
+        missing += sorted(wanted - names)
+        result.recall = round(len(matched) / len(st.content), 4)
+        unmatched = [k for k in st.content if k not in matched and k not in st.names and k not in st.numbers
+                     and same]  # across languages only numbers and names can be missing
+        result.missing = [st.surface.get(k, k) for k in missing + unmatched[:8]]
         span = self._evidence(p, matched, window) if same and matched else None
         if span is None and sentence is not None and p.sentence_spans:
             span = p.sentence_spans[sentence]
@@ -323,7 +336,31 @@ class SupportChecker:
         th = self.thresholds
         return SUPPORTED if score >= th.supported else PARTIAL if score >= th.partial else UNSUPPORTED
 
+    def portable_names(self, statement: str, passages: Sequence[str]) -> frozenset[str]:
+        """The names of ``statement`` that some of ``passages`` (those in other languages than the
+        statement's) writes as it does ("JCCI", "Nakajima"): names every language writes alike,
+        unlike "Japon" or "Nhật Bản"."""
+        st = self._statement(statement)
+        found: set[str] = set()
+        for text in passages:
+            p = self._passage(text)
+            found |= {n for n in st.names - found if self._match(n, p) is not None or _squash(n) in p.squashed}
+        return frozenset(found)
+
     # --- pieces ------------------------------------------------------------------------
+    def _sentence_range(self, p: _Passage, window: tuple[int, int]) -> tuple[int, int]:
+        """The sentences (indices, end excluded) a token window covers."""
+        hit = [i for i, (a, b) in enumerate(p.sentences) if a < window[1] and b > window[0]]
+        return (hit[0], hit[-1] + 1) if hit else (0, len(p.sentences))
+
+    def _region(self, p: _Passage, first: int, end: int) -> _Passage:
+        """Sentences ``first``..``end`` (excluded) of ``p`` and one on each side, prepared for matching."""
+        spans = p.sentence_spans
+        if not spans or (first <= 1 and end >= len(spans) - 1):
+            return p
+        a, b = spans[max(0, first - 1)][0], spans[min(len(spans), end + 1) - 1][1]
+        return self._passage(p.text[a:b])
+
     def _match(self, key: str, p: _Passage) -> str | None:
         """The passage word ``key`` matches: itself, its spelling with diacritics when written without
         them ("Ogedei" for "Ögedei"), or a close spelling (inflection, typo)."""

@@ -105,18 +105,15 @@ def history_pairs(history: Sequence[Any]) -> list[tuple[str, str]]:
 
 def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:
     """A generator function for ``gr.ChatInterface``: streams the answer, ends with the cited version."""
-    from .assistant import Answer
-
     def respond(message: str, history: list[Any]) -> Iterator[str]:
         yield SEARCHING
         shown = ""
         try:
-            for item in assistant.stream(message, history=history_pairs(history)):
-                if isinstance(item, Answer):
-                    yield format_answer(item)
-                    return
-                shown += item
+            response = assistant.stream(message, history=history_pairs(history))
+            for piece in response:
+                shown += piece
                 yield badges(shown)
+            yield format_answer(response.answer)
         except VJAError as exc:
             yield format_error(exc)
 

@@ -255,7 +255,9 @@ class Evaluator:
         s = self.settings
         key = (frozenset((d.key, d.language) for d in plan.documents), s.chunk_tokens, s.chunk_overlap)
         store = self._stores.get(key)
-        settings = s.replace(store_dir=root / f"store-{len(self._stores)}", chroma_url="")
+        # SQuAD and JSONL sets measure retrieval mode (XQuAD is its regression check); the
+        # conversational set runs both modes (chat_report.py).
+        settings = s.replace(store_dir=root / f"store-{len(self._stores)}", chroma_url="", answer_mode="retrieval")
         assistant = Assistant(settings, embedder=self.embedder, store=store,
                               chat_model=None if retrieval_only else self.chat_model())
         if store is None:
@@ -292,11 +294,12 @@ class Evaluator:
         result.answer, result.abstained, result.reason = answer.text, answer.abstained, answer.reason
         result.raw = answer.raw_text
         result.first_token_s = answer.timings.get("first_token_s")
-        result.prompt_tokens = answer.timings.get("prompt_tokens")  # type: ignore[assignment]
-        result.verified = int(answer.timings.get("verified", 0))
+        result.prompt_tokens = answer.usage.get("prompt_tokens")
+        verify = answer.step("verify")
+        result.verified = verify.examined if verify else 0
         result.confidence = answer.confidence
-        result.off_top = int(answer.timings.get("off_top_removed", 0))
-        result.unnamed = int(answer.timings.get("unnamed_removed", 0))
+        result.off_top = len(off.removed) if (off := answer.step("off-top")) else 0
+        result.unnamed = len(named.removed) if (named := answer.step("names")) else 0
         if q.answerable and q.answers:
             predicted = "" if answer.abstained else strip_markers(answer.text)
             result.exact_match, result.f1 = exact_match(predicted, q.answers), token_f1(predicted, q.answers)
