@@ -165,7 +165,41 @@ def main(argv: Sequence[str] | None = None) -> None:
              f"pair, 2 cores; lexical only: {statistics.median(lex_times) * 1000:.1f} ms). In an answer the "
              f"sentences are already embedded by focus and shared across statements. "
              f"`python benchmarks/citation_check.py --update-readme`")
+    body += "\n\n" + claims_table(embedder, thresholds, cos_cut)
     publish("citation-check", body, args.update_readme)
+
+
+def claims_table(embedder, thresholds: Thresholds, cos_cut: float) -> str:
+    """The hand-written corpus claims (evaluation/claims.py) by kind: the checker as answering runs it
+    (bare answers as question+answer claims, names other languages write alike required), beside
+    the checker without the embedder and the embedder alone."""
+    from vjassistant.citations import claim
+    from vjassistant.documents import bundled_corpus, load_document
+    from vjassistant.evaluation.claims import load_claims
+
+    docs = {d.filename: d for d in map(load_document, bundled_corpus())}
+    checkers = {"ours": SupportChecker(embedder, thresholds), "lexical": SupportChecker(None, thresholds)}
+    by_kind: dict[str, list[tuple[bool, bool, bool]]] = {}
+    for c in load_claims():
+        doc, said = docs[c.source], claim(c.statement, c.question or None)
+        others = [d.text for d in docs.values() if d.language != c.language]
+        got = {}
+        for name, checker in checkers.items():
+            r = checker.support(said, doc.text, statement_language=c.language, passage_language=doc.language,
+                                portable=checker.portable_names(said, others))
+            got[name] = r
+        cosine = (got["ours"].semantic or -1.0) >= cos_cut
+        by_kind.setdefault(c.kind, []).append(((got["ours"].verdict == SUPPORTED) == c.supported,
+                                              (got["lexical"].verdict == SUPPORTED) == c.supported,
+                                              cosine == c.supported))
+    rows = [[kind, len(v), *(f"{sum(x[i] for x in v) / len(v):.3f}" for i in range(3))] for kind, v in by_kind.items()]
+    everything = [x for v in by_kind.values() for x in v]
+    rows.append(["all", len(everything), *(f"{sum(x[i] for x in everything) / len(everything):.3f}"
+                                           for i in range(3))])
+    return (table(["corpus claims: kind", "examples", "accuracy", "lexical only", "embedder only"], rows)
+            + "\n\nThe hand-written claims about the bundled corpus (datasets/chat/claims.jsonl), each against "
+              "the whole report it names. Written while the contradiction cues were built, so these figures show "
+              "what the cues catch; the XQuAD tables above measure what they cost.")
 
 
 if __name__ == "__main__":

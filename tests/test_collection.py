@@ -165,3 +165,4 @@ def test_a_collection_larger_than_the_models_context_goes_by_retrieval(tmp_path,
     a.ingest([docs])
     assert a.collection() is None  # 2,048 tokens of context cannot hold it, whatever the budget
     assert a.ask("When did the harbour bridge open?").mode == "retrieval"
+

@@ -276,7 +276,24 @@ class Assistant:
         report = self.progress
         status = model.prepare(list(collection.messages), self.state_dir,
                                (lambda done, total: report("Reading the documents", done, total)) if report else None)
+        if status.how in ("built", "restored", "server"):
+            self._prepare_sentences(collection)
         return status
+
+    def _prepare_sentences(self, collection: Collection) -> None:
+        """Embed every document sentence the citation check compares answers with, once: kept beside
+        the prompt state, so a restart reads them instead of embedding the collection again."""
+        sentences = [s for p in collection.documents for s in self.checker.sentences(p.text)]
+        path = self.state_dir / f"sentences-{collection.digest[:16]}.npz"
+        if self.sentence_embedder.load(path, sentences) == len(sentences):
+            return
+        self.sentence_embedder.embed_passages(sentences)
+        try:
+            for old in self.state_dir.glob("sentences-*.npz"):
+                old.unlink(missing_ok=True)
+            self.sentence_embedder.save(path, sentences)
+        except OSError:
+            pass  # a read-only folder only costs the next start the embedding
 
     def _answer(self, question: str, history: list[tuple[str, str]]) -> Generator[str, None, Answer]:
         t0 = time.perf_counter()

@@ -132,6 +132,10 @@ class Settings:
     # it is checked (translate.py). Off: the local models' translations cannot be verified and
     # sometimes change the meaning; the measured effect is in translate.py and the README.
     translate_answers: bool = False
+    # Remove the sentences no document supports (decline when they are most of the answer), and
+    # decline an answer that gives no number or date when the question asks for one (steps.py).
+    drop_unsupported: bool = True
+    require_asked_kind: bool = True
     # How questions are answered: "collection" puts every stored document in the prompt (its
     # llama.cpp state saved under state_dir), "retrieval" the best passages; "auto" takes the
     # collection while it fits collection_budget tokens, and retrieval above it.

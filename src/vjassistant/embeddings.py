@@ -6,6 +6,7 @@ adds them itself, which is why callers only choose ``embed_query`` or ``embed_pa
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -73,3 +74,28 @@ class RecentPassages:
         while len(self._vectors) > self.size:
             self._vectors.popitem(last=False)
         return out
+
+    def save(self, path: Path, texts: Sequence[str]) -> None:
+        """Keep the vectors of ``texts`` (those remembered) in ``path``, written atomically."""
+        import hashlib
+        import os
+
+        kept = {hashlib.sha1(t.encode("utf-8")).hexdigest(): self._vectors[t] for t in texts if t in self._vectors}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **kept)
+        os.replace(tmp, path)
+
+    def load(self, path: Path, texts: Sequence[str]) -> int:
+        """Remember the vectors ``path`` holds for ``texts``; how many it held (0 for a damaged file)."""
+        import hashlib
+
+        try:
+            with np.load(path) as data:
+                found = [(t, data[k]) for t in texts if (k := hashlib.sha1(t.encode("utf-8")).hexdigest()) in data]
+        except (OSError, ValueError, KeyError):
+            return 0
+        for text, vector in found:
+            if vector.shape == (self.dim,):
+                self._vectors[text] = vector
+        return len(found)

@@ -276,7 +276,11 @@ def check_steps(settings: Settings) -> list[Step]:
         steps.append(QuestionNames())
     if settings.verify_min_yes:
         steps.append(Verify(settings.verify_gap, settings.verify_min_yes))
-    steps += [DropUnsupported(), RequireSupport(), AnswerKind()]
+    if settings.drop_unsupported:
+        steps.append(DropUnsupported())
+    steps.append(RequireSupport())
+    if settings.require_asked_kind:
+        steps.append(AnswerKind())
     if settings.translate_answers:
         steps.append(Translate())
     return steps

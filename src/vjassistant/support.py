@@ -33,6 +33,7 @@ from rapidfuzz import fuzz, process
 from .chunking import sentence_spans
 from .embeddings import Embedder
 from .language import VI_LETTERS, detect_language
+from .polarity import flipped, quantities
 from .retrieval import STOPWORDS
 from .textnorm import (
     Normalized,
@@ -97,6 +98,7 @@ class Support:
     semantic: float | None = None       # best statement-to-sentence cosine, None without embedder
     same_language: bool = True
     missing: list[str] = field(default_factory=list)  # numbers, names and words not found
+    contradiction: str = ""             # why the evidence says the opposite (polarity.flipped), "" if it does not
 
 
 @dataclass
@@ -293,8 +295,12 @@ class SupportChecker:
             first, end = (min(first, sentence), max(end, sentence + 1)) if first - 3 <= sentence < end + 3 \
                 else (sentence, sentence + 1)
         region = self._region(p, first, end)
+        core = passage[p.sentence_spans[first][0]:p.sentence_spans[end - 1][1]] if p.sentence_spans else passage
+        amounts = quantities(statement)
         missing = sorted(n for n in st.numbers if n not in region.keys)
+        missing += sorted(amounts - quantities(region.text))  # "millions of members" against "thousands"
         result.numbers_ok = not missing
+        result.contradiction = flipped(statement, core)
         # Across languages a name counts only when some passage given writes it as the statement
         # does (``portable``): translated names ("Japon", "Nhật Bản") are no evidence against.
         wanted = st.names if same else st.names & set(portable or ())
@@ -315,7 +321,7 @@ class SupportChecker:
     def judge(self, r: Support) -> Support:
         """Set ``r.score`` and ``r.verdict`` from its signals (pure: calibration re-runs it)."""
         th = self.thresholds
-        if not (r.numbers_ok and r.quotes_ok):
+        if not (r.numbers_ok and r.quotes_ok) or r.contradiction:
             r.score, r.verdict = 0.0, UNSUPPORTED
             return r
         low = th.semantic_low - (0.0 if r.same_language else th.cross_shift)
@@ -335,6 +341,11 @@ class SupportChecker:
     def verdict(self, score: float) -> str:
         th = self.thresholds
         return SUPPORTED if score >= th.supported else PARTIAL if score >= th.partial else UNSUPPORTED
+
+    def sentences(self, passage: str) -> list[str]:
+        """The sentences of ``passage`` the checker embeds (to prepare or keep their vectors)."""
+        p = self._passage(passage)
+        return [p.text[s:e] for s, e in p.sentence_spans] or [p.text]
 
     def portable_names(self, statement: str, passages: Sequence[str]) -> frozenset[str]:
         """The names of ``statement`` that some of ``passages`` (those in other languages than the

@@ -121,7 +121,10 @@ class ChatResult:
     first_token_s: float | None = None
     total_s: float | None = None
     removed: list[dict[str, Any]] = field(default_factory=list)  # what the steps removed (Answer.removed)
-    raw: str = ""
+    raw: str = ""                    # the model's own words, to replay the checks on (benchmarks/decline_rules.py)
+    confidence: float | None = None  # the model's probability for its reply's first token
+    standalone: str = ""             # the question as retrieval searched it (a follow-up rewritten)
+    passages: list[dict[str, Any]] = field(default_factory=list)  # what the model was given, with its scores
 
     @property
     def complete(self) -> bool:
@@ -147,7 +150,9 @@ def score(q: ChatQuestion, answer: Answer, source_languages: dict[str, str], sec
     r = ChatResult(q.id, q.language, q.kind, is_cross(q, source_languages), q.answerable, q.question,
                    answer=answer.text, abstained=answer.abstained, reason=answer.reason, mode=answer.mode,
                    needed=q.needed, first_token_s=answer.timings.get("first_token_s"), total_s=seconds,
-                   removed=answer.removed(), raw=answer.raw_text)
+                   removed=answer.removed(), raw=answer.raw_text, confidence=answer.confidence,
+                   standalone=answer.standalone_question,
+                   passages=[asdict(p) for p in answer.passages])
     if answer.abstained:
         return r
     r.facts = [fact_found(f, answer.text) for f in q.facts]
