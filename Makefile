@@ -23,7 +23,7 @@ export ANONYMIZED_TELEMETRY := False
 help:
 	@echo "make run    - install, pull $(MODEL), ingest the bundled corpus, open http://127.0.0.1:7860"
 	@echo "make test   - install, pull $(TEST_MODEL), run every test"
-	@echo "make bench  - run every benchmark and evaluation, refresh the README tables (~2 hours)"
+	@echo "make bench  - run every benchmark and evaluation, refresh the README and docs/ tables (hours)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,12 +53,16 @@ test: install browser
 	$(BIN)/vjassistant models pull $(TEST_MODEL)
 	$(BIN)/python -m pytest
 
-# Every benchmark and evaluation table in the README, regenerated (about two hours on 2 cores).
+# Every benchmark and evaluation table in the README and docs/, regenerated (several hours on 2 cores).
 bench: install
+	$(BIN)/python -m pip install --progress-bar off -e '.[test,bench]'
 	for m in $(TEST_MODEL) qwen2.5-coder-0.5b $(MODEL); do $(BIN)/vjassistant models pull $$m || exit 1; done
-	cd benchmarks && for s in quality citation_check generation prompt_cost retrieval ingestion; do \
+	cd benchmarks && for s in quality citation_check prompt_cost retrieval ingestion; do \
 	  ../$(BIN)/python $$s.py --update-readme || exit 1; done
 	cd benchmarks && ../$(BIN)/python startup.py --preset $(MODEL) --update-readme
+	cd benchmarks && ../$(BIN)/python startup.py --preset $(MODEL) --mode collection --update-readme
+	cd benchmarks && for s in chat_quality decline_rules cross_retrieval generation collection_budget speculative peer; do \
+	  ../$(BIN)/python $$s.py --update-docs || exit 1; done
 
 clean-store:
 	rm -rf vectorstore/*

@@ -166,3 +166,32 @@ def test_a_collection_larger_than_the_models_context_goes_by_retrieval(tmp_path,
     assert a.collection() is None  # 2,048 tokens of context cannot hold it, whatever the budget
     assert a.ask("When did the harbour bridge open?").mode == "retrieval"
 
+
+
+def test_the_chat_says_how_far_reading_the_documents_has_got():
+    import time
+
+    from vjassistant import ModelError
+    from vjassistant.ui import preparing
+
+    class Slow:
+        def prepare(self, progress):
+            for done in (100, 200, 300):
+                time.sleep(0.15)
+                progress("Reading the documents", done, 300)
+
+    notes = list(preparing(Slow(), every=0.05))
+    assert notes and all("Reading the documents into the model" in n for n in notes) and "of 300 tokens" in notes[-1]
+
+    class Ready:
+        def prepare(self, progress):
+            return None
+
+    assert list(preparing(Ready())) == []  # nothing said when there is nothing to wait for
+
+    class Broken:
+        def prepare(self, progress):
+            raise ModelError("the model file is corrupt", "pull it again")
+
+    with pytest.raises(ModelError):
+        list(preparing(Broken()))

@@ -263,17 +263,18 @@ class Assistant:
             return self._collection
         return None
 
-    def prepare(self) -> PrefixStatus | None:
+    def prepare(self, progress: Progress | None = None) -> PrefixStatus | None:
         """Make the whole-collection prompt ready before the first question: restore its saved
-        state, or build it (minutes for a large collection; ``progress`` is told). None in retrieval mode."""
+        state, or build it (minutes for a large collection; ``progress``, else ``self.progress``, is
+        told how it goes). None in retrieval mode."""
         collection = self.collection()
-        return None if collection is None else self._prepare(collection)
+        return None if collection is None else self._prepare(collection, progress)
 
-    def _prepare(self, collection: Collection) -> PrefixStatus:
+    def _prepare(self, collection: Collection, progress: Progress | None = None) -> PrefixStatus:
         model = self.chat_model
         if not isinstance(model, PrefixCaching):
             return PrefixStatus("unsupported")
-        report = self.progress
+        report = progress or self.progress
         status = model.prepare(list(collection.messages), self.state_dir,
                                (lambda done, total: report("Reading the documents", done, total)) if report else None)
         if status.how in ("built", "restored", "server"):

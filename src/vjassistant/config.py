@@ -49,7 +49,7 @@ class Settings:
     n_ctx: int = 8192
     n_threads: int = 0  # 0 = all cores
     max_tokens: int = 320
-    temperature: float = 0.1
+    temperature: float = 0.0
     # Chunking: tokens per chunk and overlap, counted with tiktoken's offline cl100k.
     chunk_tokens: int = 160
     chunk_overlap: int = 32

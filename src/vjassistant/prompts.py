@@ -98,6 +98,13 @@ def collection_messages(prefix: Sequence[dict[str, str]], question: str, history
     return [*prefix, *turns, {"role": "user", "content": question}]
 
 
+def query_translation_messages(question: str, language: str) -> list[dict[str, str]]:
+    """A prompt of its own: the question into ``language``, for retrieval across languages."""
+    rule = (f"Translate the user's question into {language_name(language)}. Keep names and numbers as they are. "
+            "Reply with the translated question only.")
+    return [{"role": "system", "content": rule}, {"role": "user", "content": question}]
+
+
 REWRITE_SYSTEM = (
     "Rewrite the user's last question as one standalone question that can be understood without "
     "the conversation. Replace pronouns with the names they refer to. Keep its language. "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -161,13 +162,18 @@ class Retriever:
         return self.store.query(self.embedder.embed_query(query) if vector is None else vector, n)
 
     def search(self, query: str, k: int, per_document: int = 0, vector: np.ndarray | None = None,
-               language: str = "") -> list[Passage]:
+               language: str = "", translations: Sequence[tuple[str, str]] = (), translation_weight: float = 1.0,
+               other_language: bool = False) -> list[Passage]:
         """The ``k`` best passages by RRF over the dense and lexical rankings.
 
         ``per_document`` > 0 caps the passages taken from one document, so the same facts
         told in another document (often in another language) get a place too. ``vector`` is
         the query's embedding when the caller already has it (else it is computed here).
-        ``language`` is the query's (see ``lexical_rankings``).
+        ``language`` is the query's (see ``lexical_rankings``). ``translations``: the query in
+        other languages, (text, language) each, whose dense ranking and BM25 ranking over that
+        language's chunks join the fusion at ``translation_weight``. ``other_language``: when no
+        passage of the ``k`` is in another language than the query's, the best-ranked one that is
+        takes the last place.
         """
         dense = self.dense(query, self.candidates, vector)
         fused: dict[str, Passage] = {}
@@ -182,6 +188,15 @@ class Retriever:
                 p = fused.setdefault(chunk.id, Passage.from_stored(chunk))
                 p.lexical_score = bm
                 p.score += weight / (self.rrf_k + rank + 1)
+        for text, lang in translations:
+            for rank, (chunk, sim) in enumerate(self.dense(text, self.candidates)):
+                p = fused.setdefault(chunk.id, Passage.from_stored(chunk))
+                p.dense_similarity = sim if p.dense_similarity is None else p.dense_similarity
+                p.score += translation_weight / (self.rrf_k + rank + 1)
+            for rank, (chunk, bm) in enumerate(self.lexical(text, self.candidates, lang)):
+                p = fused.setdefault(chunk.id, Passage.from_stored(chunk))
+                p.lexical_score = bm if p.lexical_score is None else p.lexical_score
+                p.score += translation_weight / (self.rrf_k + rank + 1)
         q_terms = set(lexical_tokens(query))
         for p in fused.values():
             if q_terms:
@@ -195,7 +210,12 @@ class Retriever:
                 if taken[p.doc_id] <= per_document:
                     capped.append(p)
             ranked = capped
-        return ranked[:k]
+        top = ranked[:k]
+        if other_language and language and top and all(p.language in (language, "") for p in top):
+            other = next((p for p in ranked[k:] if p.language and p.language != language), None)
+            if other is not None:
+                top[-1] = other
+        return top
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:
         yield SEARCHING
         shown = ""
         try:
+            yield from preparing(assistant)
             response = assistant.stream(message, history=history_pairs(history))
             for piece in response:
                 shown += piece
@@ -118,6 +119,34 @@ def chat_fn(assistant: Assistant) -> Callable[[str, list[Any]], Iterator[str]]:
             yield format_error(exc)
 
     return respond
+
+
+def preparing(assistant: Assistant, every: float = 0.5) -> Iterator[str]:
+    """While the whole-collection prompt is read into the model (after the documents changed:
+    minutes for a large collection), say how far it has got; nothing when it is ready at once."""
+    import threading
+
+    state: dict[str, Any] = {"done": 0, "total": 0}
+
+    def report(_what: str, done: int, total: int) -> None:
+        state.update(done=done, total=total)
+
+    def work() -> None:
+        try:
+            assistant.prepare(report)
+        except BaseException as exc:  # re-raised in the chat's own thread
+            state["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(every)
+        if worker.is_alive() and state["total"]:
+            share = state["done"] / state["total"]
+            yield (f'<span class="vja-muted">Reading the documents into the model (once, after they change): '
+                   f'{share:.0%} of {state["total"]} tokens…</span>')
+    if "error" in state:
+        raise state["error"]
 
 
 def documents_html(assistant: Assistant) -> str:

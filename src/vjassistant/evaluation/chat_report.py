@@ -18,7 +18,7 @@ from typing import Any
 
 from ..assistant import Assistant
 from ..config import Settings
-from ..documents import bundled_corpus, load_document
+from ..documents import bundled_corpus, iter_files, load_document
 from ..embeddings import E5Embedder, Embedder
 from ..errors import InputError
 from ..llm import ChatModel
@@ -113,7 +113,9 @@ def evaluate_chat(path: str | Path = CHAT_SET, *, docs: Sequence[str | Path] = (
             raise InputError(f"No question {sorted(unknown)[0]!r} in {Path(path).name} ({split})", "check the ids")
         questions = [q for q in questions if q.id in set(ids)]
     questions = sample(questions, limit, seed)  # type: ignore[arg-type]
-    files = [Path(d) for d in docs] if docs else bundled_corpus()
+    files, problems = iter_files(docs) if docs else (bundled_corpus(), [])
+    if problems:
+        raise InputError(f"Cannot use {problems[0][0]}: {problems[0][1]}", "check the --docs paths")
     languages = {load_document(f).filename: load_document(f).language for f in files}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vja-chat-eval-") as tmp:

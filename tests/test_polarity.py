@@ -1,0 +1,62 @@
+"""Contradiction cues (polarity.py), the question's asked-for kind (asks.py), and both at work in
+the checker: a statement that flips its evidence's sense is refuted, in any of the three languages."""
+import pytest
+
+from vjassistant.asks import ANY, DATE, NUMBER, asks_for, gives
+from vjassistant.polarity import flipped, negations, quantities
+from vjassistant.support import SUPPORTED, UNSUPPORTED, SupportChecker
+
+EVIDENCE = ("Cooperation possibilities for Japan and Vietnam are limitless, said Kishida. "
+            "In Japan, Vietnam has set up the Vietnam - Japan Open Innovation Network with thousands of members. "
+            "The JETRO DX project links Japanese businesses with enterprises in developing countries.")
+
+
+def test_negations_count_real_negations_only():
+    assert negations("They will not assist.") == 1 and negations("Ils ne participeront pas.") == 1
+    assert negations("JETRO không hợp tác.") == 1
+    # "not only" and a negation inside an opposite's own phrase ("không giới hạn" = limitless) are no negation
+    assert negations("It will provide not only opportunities but also tools.") == 0
+    assert negations("Khả năng hợp tác là không giới hạn.") == 0
+
+
+@pytest.mark.parametrize("statement,why", [
+    ("Cooperation possibilities are not limitless.", "negation"),
+    ("Cooperation possibilities are limited.", "opposite (limit)"),
+    ("Les possibilités de coopération sont limitées.", "opposite (limit)"),
+    ("Le projet relie les entreprises des pays développés.", "opposite (develop)"),
+    ("Khả năng hợp tác là vô hạn.", ""),
+])
+def test_flipped_names_the_cue(statement, why):
+    assert flipped(statement, EVIDENCE) == why
+
+
+def test_quantity_words_are_keys_that_must_match():
+    assert quantities("with millions of members") == {"~1e6"} == quantities("hàng triệu thành viên")
+    assert quantities("des milliers de membres") == {"~1e3"} and quantities("30 millions de dollars") == set()
+
+
+@pytest.mark.parametrize("statement,language,verdict", [
+    ("Kishida said cooperation possibilities for Japan and Vietnam are limitless.", "en", SUPPORTED),
+    ("Kishida said cooperation possibilities for Japan and Vietnam are not limitless.", "en", UNSUPPORTED),
+    ("Kishida said cooperation possibilities for Japan and Vietnam are limited.", "en", UNSUPPORTED),
+    ("Vietnam has set up the Vietnam - Japan Open Innovation Network with millions of members.", "en", UNSUPPORTED),
+    ("Le Vietnam a créé le réseau avec des millions de membres.", "fr", UNSUPPORTED),
+])
+def test_the_checker_refutes_a_flipped_sense(statement, language, verdict):
+    r = SupportChecker().support(statement, EVIDENCE, statement_language=language, passage_language="en")
+    assert (r.verdict == SUPPORTED) == (verdict == SUPPORTED), r
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("How much money did Japan commit?", NUMBER), ("Combien de projets ?", NUMBER), ("Ngân sách là bao nhiêu?", NUMBER),
+    ("When was it signed?", DATE), ("Quand le protocole a-t-il été échangé ?", DATE), ("Ký năm nào?", DATE),
+    ("Who chairs JETRO?", ANY), ("Why does Japan want to diversify supply chains?", ANY),
+])
+def test_what_a_question_asks_for(question, kind):
+    assert asks_for(question) == kind
+
+
+def test_an_answer_gives_a_number_or_date_in_any_form():
+    assert gives(NUMBER, "with thousands of members") and gives(NUMBER, "39 projects") and gives(NUMBER, "six")
+    assert gives(DATE, "le 1er mai") and gives(DATE, "in May") and gives(ANY, "anything")
+    assert not gives(NUMBER, "The agreement aims to expand relations.")
