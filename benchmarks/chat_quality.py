@@ -49,6 +49,7 @@ def targets(report: ChatReport) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", default="test")
+    ap.add_argument("--limit", type=int, default=0, help="questions sampled from the split (0: all)")
     ap.add_argument("--modes", default="collection,retrieval")
     ap.add_argument("--json", help="also write the whole report (every answer) here")
     ap.add_argument("--reuse-json", help="print the tables of a report written by --json instead of asking again")
@@ -57,13 +58,14 @@ def main() -> None:
     if args.reuse_json:
         report = read(Path(args.reuse_json))
     else:
-        report = evaluate_chat(modes=args.modes.split(","), split=args.split, progress=True)
+        report = evaluate_chat(modes=args.modes.split(","), split=args.split, progress=True, limit=args.limit)
         if args.json:
             report.write_json(args.json)
     kinds = report.kind_table()
     head = report.to_markdown().split("\n\n")[0]
     publish("chat-quality", head + "\n\n" + targets(report) + "\n\n" + report.caption()
             + f" `python benchmarks/chat_quality.py --split {report.split} --update-docs`", args.update_docs)
+    publish("chat-headline", head + "\n\n" + report.caption(), args.update_docs)
     publish("chat-kinds", kinds + "\n\nCorrect answers by kind of question, same runs.", args.update_docs)
 
 

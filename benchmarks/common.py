@@ -10,12 +10,7 @@ from vjassistant.models import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-PERFORMANCE = ROOT / "docs" / "performance.md"
-# Where each table lives when it is not in the README.
-DOCS = {"generation": PERFORMANCE, "startup-state": PERFORMANCE, "speculative": PERFORMANCE,
-        "collection-budget": PERFORMANCE, "peer": PERFORMANCE, "chat-quality": ROOT / "docs" / "evaluation.md",
-        "chat-kinds": ROOT / "docs" / "evaluation.md", "decline-rules": ROOT / "docs" / "evaluation.md",
-        "cross-retrieval": ROOT / "docs" / "evaluation.md"}
+DOCS_DIR = ROOT / "docs"
 
 QUESTIONS = [
     "When was the cooperation agreement between NIC and JETRO signed?",
@@ -48,14 +43,18 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def update_readme(section: str, body: str) -> None:
-    """Replace the text between <!-- bench:SECTION --> and <!-- /bench:SECTION --> in the section's
-    document (README.md unless DOCS names another)."""
-    doc = DOCS.get(section, README)
-    text = doc.read_text(encoding="utf-8")
+    """Replace the text between <!-- bench:SECTION --> and <!-- /bench:SECTION --> in every
+    document that carries those markers (README.md and docs/*.md)."""
     pattern = re.compile(rf"(<!-- bench:{section} -->\n).*?(<!-- /bench:{section} -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{doc.name} has no <!-- bench:{section} --> markers")
-    doc.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text), encoding="utf-8")
+    found = False
+    for doc in [README, *sorted(DOCS_DIR.glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        if pattern.search(text):
+            found = True
+            doc.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text),
+                           encoding="utf-8")
+    if not found:
+        raise SystemExit(f"no document has <!-- bench:{section} --> markers (README.md, docs/*.md)")
 
 
 def chat_questions(n: int, split: str = "dev") -> list[str]:
@@ -66,7 +65,7 @@ def chat_questions(n: int, split: str = "dev") -> list[str]:
 
 
 def publish(section: str, body: str, update: bool) -> None:
-    """Print a benchmark's table and, with ``update``, write it into its README section."""
+    """Print a benchmark's table and, with ``update``, write it into the documents that show it."""
     print(body, flush=True)
     if update:
         update_readme(section, body)

@@ -52,6 +52,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=150, help="XQuAD questions per run (dev split)")
     ap.add_argument("--model", default="qwen2.5-coder-1.5b")
+    ap.add_argument("--sets", default="xquad-en,xquad-vi", help="the parallel SQuAD files (English first)")
+    ap.add_argument("--chat-limit", type=int, default=0, help="conversational set questions (0: all answerable)")
     ap.add_argument("--update-docs", action="store_true")
     args = ap.parse_args()
     embedder = E5Embedder()
@@ -62,11 +64,13 @@ def main() -> None:
         a.ingest(bundled_corpus())
         model = a.chat_model
         languages = {load_document(f).filename: load_document(f).language for f in bundled_corpus()}
-        questions = [q for q in load_chat_set() if q.answerable]
+        questions = [q for q in load_chat_set() if q.answerable][:args.chat_limit or None]
         translated = {q.id: translate(model, q.question) if q.language != "en" else q.question for q in questions}
         for split in ("dev", "test"):
             chosen = [q for q in questions if q.split == split]
             cross = [q for q in chosen if is_cross(q, languages)]
+            if not chosen or not cross:
+                continue
             for variant in VARIANTS:
                 def hit(q) -> bool:
                     found = search(a, q.question, variant, translated[q.id], settings.top_k)
@@ -74,7 +78,7 @@ def main() -> None:
                 share = lambda qs: f"{sum(map(hit, qs)) / len(qs):.3f} ({len(qs)})"  # noqa: E731
                 rows.append([f"chat set, {split}", variant, share(chosen), share(cross), "", ""])
     xrows = []
-    evalset = load_eval_set(["xquad-en", "xquad-vi"])
+    evalset = load_eval_set(args.sets.split(","))
     with Evaluator(settings, embedder=embedder, chat_model=model) as ev:
         for plan in plan_runs(evalset, EvalConfig(modes=["cross", "mixed"], split="dev", limit=args.limit)):
             plan.questions = [q for q in plan.questions if q.language == "vi"]

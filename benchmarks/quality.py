@@ -12,14 +12,14 @@
 5. Where the English F1 goes: the target run's questions by outcome (answered right, partly,
    wrong; declined, by which step), with the F1 points each outcome costs and, for a declined
    answer, what the model's own words would have scored.
-6. What a confidence floor (VJA_MIN_CONFIDENCE) would trade, from the default preset's runs of
-   tables 2 and 4: every answer whose first token the model gave less than the floor counts as
-   declined (exactly what the setting does: it declines before the check).
+
+XQuAD is the regression check of retrieval mode (evaluation.runner runs every set here in it);
+the conversational set (benchmarks/chat_quality.py) measures the answers people want.
 
 Both are `vjassistant eval` runs (vjassistant.evaluation.evaluate); the tables are its tables.
 --reuse-json DIR reads a run recorded by --json-dir (DIR/<preset>.json, DIR/target.json) instead
 of asking its questions again, when its settings and sample are the ones of this invocation:
-tables 3 and 6 pool runs, and a run of one part need not repeat the others.
+table 3 pools runs, and a run of one part need not repeat the others.
 
     python benchmarks/quality.py [--limit 40] [--presets ...] [--split test] [--target-limit all]
                                  [--update-readme] [--json-dir DIR] [--reuse-json DIR]
@@ -94,9 +94,6 @@ def main() -> None:
         publish("quality-outcomes", outcome_table(report, load_eval_set(sets[:1])), args.update_readme)
         if args.json_dir:
             report.write_json(args.json_dir / "target.json")
-        default = reports.get(args.target_model or settings.model)
-        if default is not None:
-            publish("quality-confidence", confidence_table(default, report), args.update_readme)
 
 
 def _run(name: str, sets: list[str], config: EvalConfig, settings: Settings, reuse: Path | None) -> EvalReport:
@@ -197,8 +194,6 @@ OUTCOMES: tuple[tuple[str, Callable[[QuestionResult], bool]], ...] = (
     ("answered, wrong", lambda r: not r.abstained),
     ("declined before the model: no passage relevant enough", lambda r: not r.given),
     ("declined by the model (NOT_FOUND)", lambda r: declines(r.raw)),
-    ("declined by the off-top rule (unsure answer)", lambda r: r.off_top > 0),
-    ("declined by the names rule", lambda r: r.unnamed > 0),
     ("declined by the check: no statement supported", lambda r: True),
 )
 
@@ -232,35 +227,6 @@ def outcome_table(report: EvalReport, eval_set: EvalSet) -> str:
             + f"\n\n{report.model}, the target run above ({len(results)} questions of {report.dataset}, "
             f"{report.config.split} split): F1 is 100 minus the points lost; {given}. A question declined by "
             "several steps counts under the first listed.")
-
-
-FLOORS = (0.0, 0.1, 0.15, 0.2, 0.3)
-
-
-def confidence_table(runs: EvalReport, target: EvalReport) -> str:
-    """Each floor applied after the fact to the same answers: an answer under it is declined."""
-    every = [r for run in runs.runs for r in run.results]
-    english = target.runs[0].results
-    rows = []
-    for floor in FLOORS:
-        def kept(r: QuestionResult) -> bool:
-            return not r.abstained and (r.confidence is None or r.confidence >= floor)
-
-        cited = [c["valid"] for r in every if kept(r) for c in r.citations]
-        cited_en = [c["valid"] for r in english if kept(r) for c in r.citations]
-        answerable = [r for r in every if r.answerable]
-        unanswerable = [r for r in every if not r.answerable]
-        f1 = [100 * (r.f1 or 0.0) * kept(r) for r in english if r.f1 is not None]
-        declined = sum(not r.abstained and not kept(r) for r in every + english)
-        rows.append([f"{floor:g}" + (" (default)" if floor == Settings().min_confidence else ""), str(declined),
-                     _ratio(cited), _ratio([kept(r) for r in answerable]),
-                     _ratio([not kept(r) for r in unanswerable]),
-                     f"{sum(f1) / len(f1):.1f} ({len(f1)})" if f1 else "", _ratio(cited_en)])
-    return (table(["floor", "answers it declines", "citation precision, every run", "answered",
-                   "abstention recall", "F1 English (every test question)", "citation precision English"], rows)
-            + f"\n\n{runs.model}, {runs.config.split} split: the runs of the answer tables (every mode, "
-            f"{runs.config.limit or 'every'} questions per run) and the English target run; confidence is the "
-            "probability the model gave its answer's first token. Answers the check declined stay declined.")
 
 
 def _ratio(flags: list[bool]) -> str:

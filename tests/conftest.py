@@ -57,21 +57,6 @@ class ScriptedModel:
         return len(text.split())
 
 
-class JudgingModel(ScriptedModel):
-    """A scripted model that also weighs replies (llm.Judge): ``yes(message)`` is its
-    probability of "yes" given the last user message; every conversation it judged is kept."""
-
-    def __init__(self, reply: str, yes) -> None:
-        super().__init__(reply)
-        self.yes = yes
-        self.judged: list[list[dict[str, str]]] = []
-
-    def choose(self, messages, options):
-        self.judged.append(list(messages))
-        p = self.yes(messages[-1]["content"])
-        return {"yes": p, "no": 1 - p}
-
-
 @pytest.fixture
 def fake_assistant(tmp_path):
     """Real Chroma in a temp dir, fake embedder and scripted model."""

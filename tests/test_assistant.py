@@ -7,7 +7,7 @@ import pytest
 from vjassistant import Answer, Assistant, InputError, ModelError, Settings, StoreError
 from vjassistant.store import ChunkStore
 
-from .conftest import FakeEmbedder, JudgingModel
+from .conftest import FakeEmbedder
 
 FACTS = ("NIC and JETRO signed a cooperation agreement in Hanoi on October 19th, 2020. "
          "JETRO has promoted Japanese investment in Vietnam since 1993.")
@@ -96,154 +96,9 @@ def test_abstains_when_no_citation_survives(fake_assistant, docs):
     assert answer.abstained and "supported by a passage" in answer.reason
 
 
-def _judged(docs, reply, yes, **settings) -> tuple[Answer, JudgingModel]:
-    model = JudgingModel(reply, yes)
-    settings = {"verify_min_yes": 0.65, **settings}  # the check is off by default
-    a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
-                                    **settings),
-                  embedder=FakeEmbedder(), chat_model=model)
-    a.ingest([docs])
-    return a.ask("When did NIC and JETRO sign the cooperation agreement?"), model
-
-
-def test_a_citation_the_model_refutes_is_removed_and_an_answer_left_without_one_declined(docs):
-    reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
-    answer, model = _judged(docs, reply, lambda _: 0.2, verify_gap=-10)
-    assert answer.abstained and "does not answer the question" in answer.reason and answer.citations == []
-    (asked,) = model.judged  # a prompt of its own: the cited passage, the question, the statement
-    assert asked[0]["role"] == "system" and "JETRO signed a cooperation agreement" in asked[-1]["content"]
-    assert "Question: When did NIC and JETRO sign" in asked[-1]["content"]
-    assert "Proposed answer: NIC and JETRO signed a cooperation agreement in Hanoi." in asked[-1]["content"]
-
-    kept, model = _judged(docs, reply, lambda _: 0.9, verify_gap=-10)
-    assert not kept.abstained and kept.text == reply and len(model.judged) == 1
-    assert kept.step("verify").examined == 1
-
-
-def test_only_the_refuted_statement_loses_its_citation(docs):
-    reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]. JETRO has promoted Japanese investment [1]."
-    answer, _ = _judged(docs, reply, lambda msg: 0.1 if "Proposed answer: JETRO" in msg else 0.9, verify_gap=-10)
-    assert not answer.abstained
-    # the statement left without a citation is then removed, as every unsupported sentence is
-    assert answer.text == "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
-    assert [c.statement for c in answer.citations] == ["NIC and JETRO signed a cooperation agreement in Hanoi."]
-    refuted = "JETRO has promoted Japanese investment."
-    assert [(r["step"], r["statement"]) for r in answer.removed()] == [("verify", refuted), ("unsupported", refuted)]
-
-
-def test_the_model_is_not_asked_when_the_answer_stands_where_the_question_points(docs):
-    """With the default gap, an answer drawn from the sentence that best matches the question is
-    not checked again; a check turned off (verify_min_yes 0, the default) never asks."""
-    reply = "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
-    answer, model = _judged(docs, reply, lambda _: 0.0)
-    assert not answer.abstained and model.judged == [] and answer.step("verify").examined == 0
-    answer, model = _judged(docs, reply, lambda _: 0.0, verify_gap=-10, verify_min_yes=0)
-    assert not answer.abstained and model.judged == [] and answer.step("verify") is None
-    assert Settings().verify_min_yes == 0
-
-
-def test_an_answer_the_model_was_unsure_of_is_declined_only_under_the_floor(docs):
-    """VJA_MIN_CONFIDENCE: the model's probability for its reply's first token (``confidence``,
-    set by the real models after a stream) under the floor declines the answer before the check;
-    off (0) by default, the answer keeps its confidence for the caller to read."""
-    class Unsure(JudgingModel):
-        confidence = 0.12
-
-    def ask(**settings) -> Answer:
-        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
-                                    **settings),
-                      embedder=FakeEmbedder(), chat_model=Unsure("NIC and JETRO signed it in Hanoi [1].", None))
-        a.ingest([docs])
-        return a.ask("When did NIC and JETRO sign the cooperation agreement?")
-    kept = ask()
-    assert not kept.abstained and kept.confidence == 0.12 and kept.citations and Settings().min_confidence == 0
-    assert not ask(min_confidence=0.1).abstained
-    declined = ask(min_confidence=0.15)
-    assert declined.abstained and declined.citations == [] and declined.confidence == 0.12
-    assert "unsure" in declined.reason and "VJA_MIN_CONFIDENCE" in declined.reason
-    with pytest.raises(Exception, match="min_confidence"):
-        Settings(min_confidence=1.5)
-
-
-def test_an_unsure_answer_loses_its_citations_of_passages_further_from_the_question(docs):
-    """VJA_MIN_CONFIDENCE_OFF_TOP (verify.off_top): in an answer whose confidence is under the floor
-    (0.3 by default), a citation of a passage less similar to the question than the closest passage
-    given is removed; the closest passage's citations stay, and so does every citation of an
-    answer the model was sure of."""
-    question = "When did NIC and JETRO sign the cooperation agreement?"
-
-    def ask(reply: str, confidence: float, **settings) -> Answer:
-        class Model(JudgingModel):
-            pass
-        Model.confidence = confidence
-        settings = {"question_names": False, **settings}  # this rule alone (the weather passage names no NIC)
-        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
-                                    **settings),
-                      embedder=FakeEmbedder(), chat_model=Model(reply, None))
-        a.ingest([docs])
-        return a.ask(question)
-
-    probe = ask("x [1].", 0.9)
-    closest = max(probe.passages, key=lambda p: p.dense_similarity or 0.0)
-    assert closest.filename == "a.txt" and len(probe.passages) == 2
-    far = next(p.number for p in probe.passages if p.filename == "b.md")
-    near = closest.number
-    weather = f"It rained in Osaka all week [{far}]."
-    facts = f"NIC and JETRO signed a cooperation agreement in Hanoi [{near}]."
-
-    declined = ask(weather, 0.12)
-    assert declined.abstained and declined.citations == [] and len(declined.step("off-top").removed) == 1
-    assert "VJA_MIN_CONFIDENCE_OFF_TOP" in declined.reason and "0.12" in declined.reason
-    assert not ask(weather, 0.5).abstained  # sure enough: kept
-    assert not ask(weather, 0.12, min_confidence_off_top=0).abstained  # off
-    assert Settings().min_confidence_off_top == 0.3
-
-    both = ask(f"{facts} {weather}", 0.12)
-    assert not both.abstained and [c.filename for c in both.citations] == ["a.txt"]
-    assert both.text == facts and both.uncited == []  # the sentence left uncited is removed
-    assert len(both.step("off-top").removed) == 1
-    assert not ask(facts, 0.12).abstained  # the closest passage: kept however unsure
-    # an answer the check found only partly supported was going to be declined anyway: the reason says
-    # so rather than blaming the rule that also removed its citation
-    partial = ask(f"It rained in Osaka all week and the ferries stopped [{far}].", 0.12)
-    assert partial.abstained and len(partial.step("off-top").removed) == 1
-    assert partial.reason == "no statement of the answer is supported by a passage"
-    with pytest.raises(Exception, match="min_confidence_off_top"):
-        Settings(min_confidence_off_top=-0.1)
-
-
-def test_a_citation_of_a_passage_naming_none_of_the_question_names_is_removed(docs):
-    """VJA_QUESTION_NAMES (verify.unnamed, on by default): a citation of a passage that names none
-    of the question's names (Osaka) while another passage given does is removed, however sure the
-    model; an answer left with no supported statement is declined, and the reason says why."""
-    question = "What happened in Osaka that week?"
-
-    def ask(reply: str, **settings) -> Answer:
-        class Model(JudgingModel):
-            confidence = 0.9
-        a = Assistant(Settings.from_env(store_dir=docs.parent / "store", min_similarity=0.5, answer_mode="retrieval",
-                                    **settings),
-                      embedder=FakeEmbedder(), chat_model=Model(reply, None))
-        a.ingest([docs])
-        return a.ask(question)
-
-    probe = ask("x [1].")
-    assert {p.filename for p in probe.passages} == {"a.txt", "b.md"}
-    agreement = next(p.number for p in probe.passages if p.filename == "a.txt")
-    osaka = next(p.number for p in probe.passages if p.filename == "b.md")
-    declined = ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].")
-    assert declined.abstained and declined.citations == [] and len(declined.step("names").removed) == 1
-    assert "(Osaka)" in declined.reason and "VJA_QUESTION_NAMES" in declined.reason
-    kept = ask(f"It rained in Osaka all week [{osaka}].")
-    assert not kept.abstained and kept.step("names").removed == []
-    assert not ask(f"NIC and JETRO signed a cooperation agreement in Hanoi [{agreement}].",
-                   question_names=False).abstained
-    assert Settings().question_names
-
-
-def test_a_stored_document_reads_back_whole_for_the_names_rule(fake_assistant, tmp_path):
-    """verify.unnamed looks for the question's names in the cited passage's whole document: the
-    prompt's passage is one chunk, cut to a few sentences."""
+def test_a_stored_document_reads_back_whole(fake_assistant, tmp_path):
+    """Whole-collection mode prompts with whole documents, and citations point into them: the
+    store keeps each document's exact text beside its chunks."""
     a = fake_assistant(chunk_tokens=24, chunk_overlap=0)
     sentences = [f"Ferry {i} left the Osaka harbour late." if i == 0 else f"Ferry {i} left the harbour late."
                  for i in range(12)]

@@ -55,19 +55,9 @@ def test_ask_returns_an_answer_whose_citations_resolve(real_assistant):
     assert data["question"] == CASES[0][0] and "timings" in data
 
 
-def test_the_real_model_reports_its_confidence_and_a_floor_declines_below_it(real_assistant):
+def test_the_real_model_reports_its_confidence(real_assistant):
     answer = real_assistant.ask(CASES[0][0])
     assert answer.model and answer.confidence is not None and 0.0 < answer.confidence <= 1.0
-    strict = Assistant(real_assistant.settings.replace(min_confidence=1.0, answer_mode="retrieval"),
-                       embedder=real_assistant.embedder,
-                       store=real_assistant.store, chat_model=real_assistant.chat_model)
-    again = strict.ask(CASES[0][0])
-    # Not equal to the first: the cached prompt prefix is not re-read, and llama.cpp's logits
-    # move slightly with how the prompt was split into batches (0.195 vs 0.220 seen here).
-    assert again.confidence is not None
-    if again.confidence < 1.0:  # every answer is declined: as unsure, or by the model's own NOT_FOUND
-        assert again.abstained and again.citations == []
-        assert "unsure" in again.reason or "NOT_FOUND" in again.raw_text, again.reason
 
 
 def test_citations_resolve_end_to_end_with_a_scripted_answer(real_assistant):
@@ -191,75 +181,3 @@ def test_cli_chat_keeps_context(real_assistant):
     assert out.stdout.count("> ") >= 2
 
 
-def test_an_answer_in_the_passages_language_goes_through_translation_with_the_real_model(real_assistant):
-    """Vietnamese question, English evidence, translation on: the answer (scripted: an English
-    sentence of an English passage) is checked, then the real 135M model translates it. Its
-    translation is kept only with the same markers and numbers and when the checker finds the
-    passages still bear it out (the 135M model's usually fail that); refused, the checked English
-    answer stays as it was."""
-    from vjassistant.citations import MARKER
-
-    question = CASES[3][0]
-    settings = real_assistant.settings.replace(translate_answers=True, answer_mode="retrieval")
-
-    class AnswerThenTranslate(ScriptedModel):
-        def stream(self, messages, **kw):  # first call: the scripted answer; then the real model
-            if self.calls:
-                self.calls.append(list(messages))
-                return real_assistant.chat_model.stream(messages, **kw)
-            return super().stream(messages, **kw)
-
-    def assistant(model) -> Assistant:
-        return Assistant(settings, embedder=real_assistant.embedder, store=real_assistant.store, chat_model=model)
-    passages = assistant(ScriptedModel("")).ask(question).passages
-    p = next(p for p in passages if p.language == "en")
-    sentence = next(p.text[s:e] for s, e in sentence_spans(p.text) if len(p.text[s:e].split()) >= 6).rstrip(".")
-    model = AnswerThenTranslate(f"{sentence} [{p.number}].")
-    answer = assistant(model).ask(question)
-    assert not answer.abstained, answer.reason
-    assert answer.step("translate") is not None and len(model.calls) == 2
-    assert "Vietnamese" in model.calls[1][0]["content"]
-    assert_citations_resolve(answer)
-    assert answer.check is not None and [st.verdict for st in answer.check.statements] == ["supported"]
-    if answer.original_text:  # kept: same markers, checked again
-        assert MARKER.sub("", answer.original_text).strip().rstrip(".") == sentence
-        assert re.findall(r"\[\d+\]", answer.text) == re.findall(r"\[\d+\]", answer.original_text)
-        assert answer.check.statements[0].text in answer.text
-        assert all(c.statement == answer.check.statements[0].text for c in answer.citations)
-    else:  # refused: the checked English answer as it was
-        assert MARKER.sub("", answer.text).strip().rstrip(".") == sentence
-
-
-def test_the_real_model_judges_a_cited_passage_after_its_answer(real_assistant):
-    """verify.py with llama.cpp's logits: a scripted answer citing a sentence of a retrieved
-    passage, every citation judged (verify_gap -10) by the real 135M model; the answer then stays
-    cited or is declined for that reason, and the model still answers normally afterwards."""
-    question = CASES[0][0]
-    settings = real_assistant.settings.replace(verify_gap=-10.0, verify_min_yes=0.65, answer_mode="retrieval")
-    real = real_assistant.chat_model
-
-    class AnswerThenJudge(ScriptedModel):
-        def choose(self, messages, options):
-            self.calls.append(list(messages))
-            return real.choose(messages, options)
-
-    def assistant(model) -> Assistant:
-        return Assistant(settings, embedder=real_assistant.embedder, store=real_assistant.store, chat_model=model)
-    p = assistant(ScriptedModel("")).ask(question).passages[0]
-    sentence = next(p.text[s:e] for s, e in sentence_spans(p.text) if len(p.text[s:e].split()) >= 6).rstrip(".")
-    model = AnswerThenJudge(f"{sentence} [{p.number}].")
-    answer = assistant(model).ask(question)
-    assert len(model.calls) == 2 and model.calls[1][-1]["content"].startswith(f"Passage:\n{p.text}")
-    assert answer.step("verify").examined == 1
-    if answer.abstained:
-        assert "does not answer the question" in answer.reason and answer.citations == []
-    else:
-        assert answer.citations and answer.citations[0].marker == p.number
-    weights = real.choose(model.calls[1], ("yes", "no"))
-    assert set(weights) == {"yes", "no"} and abs(sum(weights.values()) - 1) < 1e-6
-    assert all(0 < w < 1 for w in weights.values())
-    before = real._llm.n_tokens  # the KV cache is put back as it was: the next answer reuses its prefix
-    real.choose(model.calls[1], ("yes", "no"))
-    assert real._llm.n_tokens == before
-    again = real_assistant.ask(question)
-    assert again.abstained or again.citations

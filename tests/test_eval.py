@@ -168,9 +168,8 @@ def test_answer_run_scores_answers_citations_and_abstention(tmp_path):
                                                                 or "308" in first.answer)
     # Each citation records where its passage stands against the question, for rules weighed on the JSON.
     cited = first.citations[0]
-    assert cited["gap"] >= 0 and cited["language"] == "en" and 0 <= cited["term_coverage"] <= 1
-    assert cited["best_dense"] >= (cited["dense_similarity"] or 0.0) and first.off_top == 0  # no confidence
-    assert first.unnamed == 0  # its passage names the Panthers
+    assert cited["language"] == "en" and 0 <= cited["term_coverage"] <= 1
+    assert cited["best_dense"] >= (cited["dense_similarity"] or 0.0)
     abstain = report.runs[1]
     assert abstain.metric("abstention recall").n == sum(1 for r in abstain.results if not r.answerable)
     md = report.to_markdown()

@@ -63,8 +63,8 @@ def test_a_slice_of_the_conversational_set_runs_in_both_modes(tmp_path):
             {"id": "fr-1", "split": "dev", "language": "fr", "kind": "follow-up", "question": "Et à quelle heure ?",
              "history": [["Quand le marché ferme-t-il ?", "Le marché ferme à midi [2]."]], "answerable": True,
              "sources": ["marche.txt"], "facts": [["midi"]], "needed": 1},
-            {"id": "en-2", "split": "dev", "language": "en", "kind": "off-topic", "question": "Who won the 2022 World Cup?",
-             "answerable": False}]
+            {"id": "en-2", "split": "dev", "language": "en", "kind": "off-topic",
+             "question": "Who won the 2022 World Cup?", "answerable": False}]
     questions = tmp_path / "set.jsonl"
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     out_json = tmp_path / "chat.json"

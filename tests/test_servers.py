@@ -13,10 +13,9 @@ import httpx
 import pytest
 
 from vjassistant import Assistant, LLMServerError, Settings
-from vjassistant.chunking import sentence_spans
 from vjassistant.llm import OpenAICompatibleModel
 
-from .conftest import ScriptedModel, free_port, model_file
+from .conftest import free_port, model_file
 
 pytestmark = pytest.mark.e2e
 
@@ -129,41 +128,6 @@ def test_the_llm_server_reports_the_confidence_the_local_model_does(llm_url, rea
     assert said.split()[0] == "".join(local.stream(messages, max_tokens=8, temperature=0.0)).split()[0]
     assert server.confidence is not None and 0 < server.confidence <= 1 and local.confidence is not None
     assert abs(server.confidence - local.confidence) < 0.05, (server.confidence, local.confidence)
-
-
-def test_the_llm_server_judges_like_the_local_model(llm_url, real_assistant):
-    """verify.py through the server: its top log-probabilities give the same weights as the same
-    GGUF in-process; an answer (scripted: a sentence of the first passage, so the 135M model's
-    abstentions cannot skip the check) has its citation judged by the server (verify_gap -10)."""
-    messages = [{"role": "user", "content": "Is Hanoi the capital of Vietnam? Reply yes or no."}]
-    weights = OpenAICompatibleModel(llm_url).choose(messages, ("yes", "no"))
-    assert set(weights) == {"yes", "no"} and abs(sum(weights.values()) - 1) < 1e-6
-    local = real_assistant.chat_model.choose(messages, ("yes", "no"))
-    assert abs(local["yes"] - weights["yes"]) < 0.05 and 0 < weights["yes"] < 1
-
-    question = "When was the cooperation agreement between NIC and JETRO signed?"
-    settings = real_assistant.settings.replace(llm_url=llm_url, verify_gap=-10.0, verify_min_yes=0.65,
-                                               answer_mode="retrieval")
-
-    def assistant(model) -> Assistant:
-        return Assistant(settings, embedder=real_assistant.embedder, store=real_assistant.store, chat_model=model)
-    p = assistant(ScriptedModel("")).ask(question).passages[0]  # as focused for the prompt
-    sentence = next(p.text[s:e] for s, e in sentence_spans(p.text) if len(p.text[s:e].split()) >= 6).rstrip(".")
-
-    class ScriptedServer(OpenAICompatibleModel):
-        judged = 0
-
-        def stream(self, messages, **kw):
-            yield f"{sentence} [{p.number}]."
-
-        def choose(self, messages, options):
-            self.judged += 1
-            return super().choose(messages, options)
-
-    model = ScriptedServer(llm_url)
-    answer = assistant(model).ask(question)
-    assert model.judged == 1 and answer.step("verify").examined == 1
-    assert answer.citations or "does not answer the question" in answer.reason
 
 
 def test_unreachable_llm_server_is_a_clear_error():

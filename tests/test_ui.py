@@ -110,10 +110,10 @@ def test_format_answer_escapes_document_text() -> None:
     assert "<mark>JETRO &amp; NIC signed on 19 Oct 2020.</mark>" in shown
     assert "2020-10-25" in shown and "chars 10–44" in shown
     assert "Citations checked" not in shown  # no check, no figures
-    assert "machine-translated" not in shown
-    translated = format_answer(Answer(question="q", text="Họ ký ngày 19/10/2020 [1].", citations=[c], passages=[p],
-                                      original_text="They signed on 19 Oct 2020 [1]."))
-    assert "machine-translated; checked as written: They signed on 19 Oct 2020" in translated
+    revised = format_answer(Answer(question="q", text="They signed on 19 Oct 2020 [1].", citations=[c], passages=[p],
+                                   mode="collection", revised=True, timings={"first_token_s": 0.6, "total_s": 3.1}))
+    assert "answered from the whole collection; first token 0.6 s; total 3.1 s; the check revised the streamed text" \
+        in revised
     abstained = format_answer(Answer(question="q", text="No <b>answer</b>.", abstained=True, reason="low score"))
     assert "&lt;b&gt;" in abstained and "why: low score" in abstained and "Sources" not in abstained
 

@@ -51,9 +51,6 @@ class Answer:
     raw_text: str = ""  # the model's own words, before markers were checked (empty if it never ran)
     uncited: list[str] = field(default_factory=list)  # answer sentences no passage supports
     check: CitationReport | None = None  # every statement's verdict, ALCE citation recall and precision
-    # The checked answer as the model wrote it, in its passages' language, when ``text`` is its
-    # translation into the question's language (steps.Translate); empty otherwise.
-    original_text: str = ""
     language: str = "en"
     standalone_question: str = ""
     model: str = ""

@@ -239,8 +239,9 @@ class Assistant:
     # --- answering ---------------------------------------------------------------------
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         question = self._check_question(question)
-        return self.retriever.search(question, k or self.settings.top_k, self.settings.per_document,
-                                     language=detect_language(question))
+        s = self.settings
+        return self.retriever.search(question, k or s.top_k, s.per_document, language=detect_language(question),
+                                     other_language=s.other_language_slot)
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         """The checked answer to ``question`` (``history``: earlier (question, answer) turns)."""
@@ -304,14 +305,13 @@ class Assistant:
             return self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
         collection = self.collection()
         if collection is not None:
-            messages, query_vector = self._collection_context(answer, collection, history), None
+            messages = self._collection_context(answer, collection, history)
         else:
-            messages, query_vector = self._retrieval_context(answer, history, t0)
+            messages = self._retrieval_context(answer, history, t0)
             if answer.abstained:
                 return answer
-        model = self.chat_model
-        answer.model = model.name
-        ctx = StepContext(self.settings, self.checker, self.sentence_embedder, self.store, model, query_vector)
+        answer.model = self.chat_model.name
+        ctx = StepContext(self.settings, self.checker)
         streamed = yield from self._generate(answer, messages, ctx, t0)
         declined = run_steps(check_steps(self.settings), answer, ctx)
         if declined is not None:
@@ -337,8 +337,7 @@ class Assistant:
         answer.timings["prepare_s"] = time.perf_counter() - t0
         return messages
 
-    def _retrieval_context(self, answer: Answer, history: list[tuple[str, str]], t0: float
-                           ) -> tuple[list[Message], Any]:
+    def _retrieval_context(self, answer: Answer, history: list[tuple[str, str]], t0: float) -> list[Message]:
         """The best passages for the question (a follow-up rewritten first); declines when none is relevant."""
         s = self.settings
         answer.mode = RETRIEVAL
@@ -349,7 +348,8 @@ class Assistant:
         t1 = time.perf_counter()
         query = answer.standalone_question
         query_vector = self.embedder.embed_query(query)  # for retrieval and focus
-        candidates = self.retriever.search(query, s.top_k, s.per_document, query_vector, language=answer.language)
+        candidates = self.retriever.search(query, s.top_k, s.per_document, query_vector, language=answer.language,
+                                            other_language=s.other_language_slot)
         answer.timings["retrieve_s"] = time.perf_counter() - t0
         relevant, why = self.relevance.judge(candidates, answer.language)
         answer.trace.append(TraceEntry("retrieve", time.perf_counter() - t1, f"{len(candidates)} passages",
@@ -357,17 +357,17 @@ class Assistant:
         if not relevant:  # decided before the model is even loaded
             answer.passages = candidates
             self._abstain(answer, say(NOT_FOUND, answer.language), why, t0)
-            return [], query_vector
+            return []
         model = self.chat_model
         budget = self._passage_budget(query)
         focused = focus_passages(query, candidates, self.sentence_embedder, s.passage_tokens, query_vector)
         answer.passages = select_passages(focused, budget, model.count_tokens)
-        return answer_messages(query, answer.passages, answer.language), query_vector
+        return answer_messages(query, answer.passages, answer.language)
 
     def _generate(self, answer: Answer, messages: list[Message], ctx: StepContext, t0: float
                   ) -> Generator[str, None, str]:
         """Stream the model's reply, invalid markers and a leading NOT_FOUND held back; returns what streamed."""
-        s, model = self.settings, ctx.model
+        s, model = self.settings, self.chat_model
         filt = StreamFilter({p.number for p in answer.passages}, NOT_FOUND_SENTINEL)
         raw, shown, pieces = [], [], 0
         answer.usage["prompt_tokens"] = sum(model.count_tokens(m["content"]) for m in messages)

@@ -223,8 +223,6 @@ def format_sources(answer: Any) -> str:
         source = "the whole collection" if answer.mode == "collection" else "retrieved passages"
         lines.append(f"  (answered from {source}, first token {answer.timings.get('first_token_s', 0):.1f} s, "
                      f"total {answer.timings.get('total_s', 0):.1f} s)")
-    if answer.original_text:
-        lines.append(f"  (machine-translated; checked as written: {answer.original_text})")
     for c in answer.citations:
         lines.append(f"  [{c.marker}] {c.title} — {c.filename} chars {c.start}-{c.end} ({c.verdict})")
         lines.append(f"      \"{c.quote[:200]}\"")

@@ -72,6 +72,9 @@ class Settings:
     # 0 and 0.937/0.991 at 0.25. Every word of the question, as before, did worse at each weight
     # (0.25: 0.742/0.962 and 0.722/0.926).
     lexical_cross_weight: float = 0.25
+    # When none of the top_k is in another language, the last place goes to the best passage that
+    # is: the evidence for a French or Vietnamese question is often only in English (docs/decisions.md#cross-retrieval).
+    other_language_slot: bool = True
     # Abstain before generating unless a passage is close enough (retrieval.RelevanceRule): in the
     # question's language, dense similarity >= min_similarity and >= min_margin above the
     # background (the candidates-th result); in another language >= min_similarity_cross; or it
@@ -98,44 +101,8 @@ class Settings:
     # (paired difference 1.6, standard error 2.9; 6 questions better at 120, 7 worse), EM 51 vs
     # 54, answered 0.89 vs 0.92, citation precision 0.978 (90) vs 0.967 (92), TTFT p50 13.0 vs 11.4 s.
     passage_tokens: int = 120
-    # Ask the model whether a cited passage answers the question (verify.py) when the sentence
-    # holding the answer's evidence scores more than verify_gap below the passage sentence that
-    # best matches the question; a probability of "yes" under verify_min_yes removes the
-    # citation. Off (0) by default: with the local presets it removed about as many right answers
-    # as wrong ones (XQuAD, figures in verify.py and the README); try 0.65 with a stronger model.
-    verify_gap: float = 0.05
-    verify_min_yes: float = 0.0
-    # Decline an answer whose first token the model gave a probability under min_confidence
-    # (Answer.confidence). Off (0) by default: on XQuAD dev (1.5B, 190 answers) 0.15 raised
-    # citation precision 0.895 -> 0.951 but cost 8% of F1 (5% in English); the README's table
-    # shows the trade on the test split. A floor only for answers citing passages but not [1] (the
-    # best-ranked), where most invalid citations on dev were, was measured and dropped: at 0.2 the
-    # answers it declined held 9 invalid and 2 valid citations on dev (citation precision 0.895 ->
-    # 0.939), but 4 invalid and 8 valid on test (0.923 -> 0.941, answered 0.746 -> 0.696; 1.5B, every
-    # mode, 40 questions per run): no better a trade than this floor.
-    min_confidence: float = 0.0
-    # Remove the citations of passages further from the question (dense cosine) than the closest
-    # passage given, in an answer whose confidence is under this (verify.off_top); an answer left
-    # without a supported statement is declined. 0 = off. Chosen on XQuAD dev (1.5B, every mode,
-    # 40 questions per run, 195 citations; each floor applied after the fact to the same recorded
-    # answers), citation precision / answered share / F1 at floors
-    # 0, 0.2, 0.3, 0.5 and 1 (always): 0.892/0.81/40.6, 0.950/0.75/40.4, 0.965/0.71/40.0,
-    # 0.963/0.68/39.3, 0.961/0.64/36.1. A floor on confidence alone (min_confidence) 0.15 gave
-    # 0.963/0.67/37.4: the off-top condition spares unsure answers drawn from the closest passage.
-    min_confidence_off_top: float = 0.3
-    # Remove the citations of passages in the question's language whose whole document names
-    # none of the question's names (names.py: capitalised words but each sentence's first,
-    # numbers, initials of several-word names) while another document given in that language
-    # names one (verify.unnamed). Figures (replayed on recorded answers) in the README, step 7.
-    question_names: bool = True
-    # Translate an answer the model wrote in its passages' language into the question's, after
-    # it is checked (translate.py). Off: the local models' translations cannot be verified and
-    # sometimes change the meaning; the measured effect is in translate.py and the README.
-    translate_answers: bool = False
-    # Remove the sentences no document supports (decline when they are most of the answer), and
-    # decline an answer that gives no number or date when the question asks for one (steps.py).
+    # Remove the sentences no document supports; decline when they are most of the answer (steps.py).
     drop_unsupported: bool = True
-    require_asked_kind: bool = True
     # How questions are answered: "collection" puts every stored document in the prompt (its
     # llama.cpp state saved under state_dir), "retrieval" the best passages; "auto" takes the
     # collection while it fits collection_budget tokens, and retrieval above it.
@@ -168,14 +135,8 @@ class Settings:
             problems.append("temperature must be within 0..2")
         if self.n_ctx < self.prompt_budget + self.max_tokens + 256:
             problems.append("n_ctx must exceed prompt_budget + max_tokens + 256")
-        if not 0.0 <= self.verify_min_yes <= 1.0:
-            problems.append("verify_min_yes must be within 0..1")
         if not 0.0 <= self.lexical_cross_weight <= 1.0:
             problems.append("lexical_cross_weight must be within 0..1")
-        if not 0.0 <= self.min_confidence <= 1.0:
-            problems.append("min_confidence must be within 0..1")
-        if not 0.0 <= self.min_confidence_off_top <= 1.0:
-            problems.append("min_confidence_off_top must be within 0..1")
         if self.answer_mode not in ("auto", "collection", "retrieval"):
             problems.append("answer_mode must be auto, collection or retrieval")
         if self.collection_budget < 0:

@@ -2,7 +2,9 @@
 
 Both stream text pieces from a list of chat messages. The local model applies the chat
 template stored in the GGUF file, and llama-cpp-python keeps the KV cache of the last
-prompt, so a second question that shares the fixed system prefix skips re-reading it.
+prompt, so a second question that shares the fixed prefix skips re-reading it; ``prepare``
+evaluates such a prefix once and keeps its state on disk (prefix_state.py). A server caches
+shared prefixes itself. Nothing here decides what to ask: prompts.py builds the messages.
 """
 from __future__ import annotations
 
@@ -40,16 +42,6 @@ class ChatModel(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
-@runtime_checkable
-class Judge(Protocol):
-    """A chat model that can also weigh fixed replies (both models here are; a custom one may not be)."""
-
-    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
-        """The probability of each option (a one-word reply such as "yes") as the reply's first
-        token, normalised over ``options``."""
-        ...
-
-
 @dataclass
 class PrefixStatus:
     """How ``prepare`` made a prompt prefix ready: "warm" (already evaluated), "restored" (from its
@@ -71,11 +63,6 @@ class PrefixCaching(Protocol):
                 progress: Callable[[int, int], None] | None = None) -> PrefixStatus: ...
 
 
-def _normalised(mass: dict[str, float]) -> dict[str, float]:
-    total = sum(mass.values())
-    return {o: m / total for o, m in mass.items()} if total > 0 else {o: 1 / len(mass) for o in mass}
-
-
 class LlamaCppModel:
     """A GGUF model run in-process by llama-cpp-python."""
 
@@ -90,7 +77,6 @@ class LlamaCppModel:
         # llama-cpp-python defaults to half the cores for generation: on 2 cores that is one
         # thread and half the tokens/s. Use every core unless told otherwise.
         threads = self._threads = n_threads or os.cpu_count() or 1
-        self._judge_llm: Any = None  # built by the first choose()
         self._prefixes: dict[str, list[int]] = {}
         self.confidence: float | None = None  # of the last stream's first token
         try:
@@ -238,49 +224,6 @@ class LlamaCppModel:
         self._llm.n_tokens = len(tokens)
         return True
 
-    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
-        """Read the logits of the reply's first token (one token generated, greedy), in a second
-        llama.cpp context on the same weights, so the answer context keeps its KV cache (the
-        next answer's fixed prefix is not read again)."""
-        import llama_cpp
-        import numpy as np
-
-        seen: list[np.ndarray] = []
-
-        def grab(_ids: object, scores: np.ndarray) -> np.ndarray:
-            if not seen:
-                seen.append(np.array(scores, dtype=np.float64))
-            return scores
-
-        self._judge().create_chat_completion(messages=list(messages), max_tokens=1, temperature=0.0, seed=0,
-                                             logits_processor=llama_cpp.LogitsProcessorList([grab]))
-        logits = seen[0]
-        probs = np.exp(logits - logits.max())
-        probs /= probs.sum()
-        return _normalised({o: float(sum(probs[t] for t in self._first_tokens(o))) for o in options})
-
-    def _judge(self):  # -> llama_cpp.Llama
-        """A small second context for choose(): the GGUF is memory-mapped, so the weights are shared
-        through the page cache, not loaded twice. Saving and restoring the answer context's state
-        instead copied hundreds of MB per check."""
-        if self._judge_llm is None:
-            import llama_cpp
-
-            self._judge_llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=min(self.n_ctx, 2048),
-                                              n_threads=self._threads, n_threads_batch=self._threads, n_batch=512,
-                                              verbose=False)
-        return self._judge_llm
-
-    def _first_tokens(self, word: str) -> set[int]:
-        """The first token of each spelling of ``word`` a reply may start with ("yes", "Yes", " yes")."""
-        out = set()
-        for form in {word, word.capitalize(), word.upper()}:
-            for text in (form, " " + form):
-                ids = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
-                if ids:
-                    out.add(ids[0])
-        return out
-
 
 class OpenAICompatibleModel:
     """Any server speaking the OpenAI chat-completions API (llama.cpp server, vLLM, ...).
@@ -347,24 +290,6 @@ class OpenAICompatibleModel:
             if piece:
                 yield piece
 
-    def choose(self, messages: Sequence[Message], options: Sequence[str]) -> dict[str, float]:
-        """From the server's top log-probabilities of the first reply token (llama.cpp's servers and
-        vLLM give them); from the reply's first word when a server gives none or refuses them."""
-        body = self._body(messages, 1, 0.0)
-        resp = self._post({**body, "logprobs": True, "top_logprobs": 20})
-        if resp.status_code != 200:
-            resp = self._post(body)
-        if resp.status_code != 200:
-            raise self._refused(resp)
-        choice = (resp.json().get("choices") or [{}])[0]
-        content = ((choice.get("logprobs") or {}).get("content") or [{}])[0]
-        top = content.get("top_logprobs") or []
-        if top:
-            return _normalised({o: sum(math.exp(t["logprob"]) for t in top
-                                       if t.get("token", "").strip().lower() == o.lower()) for o in options})
-        words = ((choice.get("message") or {}).get("content") or "").strip().lower().split()
-        return _normalised({o: float(bool(words) and words[0].startswith(o.lower())) for o in options})
-
     def _server_context(self) -> int:
         """vLLM gives ``max_model_len`` in /v1/models, llama.cpp's server ``n_ctx`` in /props;
         llama-cpp-python's server neither (0)."""
@@ -386,14 +311,6 @@ class OpenAICompatibleModel:
         """Nothing to do here: llama.cpp's server and vLLM keep the KV cache of a prompt prefix they
         have seen (``cache_prompt``, automatic prefix caching), so the same messages first pay once."""
         return PrefixStatus("server")
-
-    def _post(self, body: dict[str, object]):  # -> httpx.Response
-        import httpx
-
-        try:
-            return self._client.post(self._url, json=body)
-        except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from exc
 
     def _body(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> dict[str, object]:
         return {"model": self._model or "default", "messages": list(messages), "max_tokens": max_tokens,

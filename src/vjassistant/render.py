@@ -107,10 +107,7 @@ def format_answer(answer: Answer) -> str:
     passages = {p.number: p for p in answer.passages}
     entries = [_source(n, cites, passages.get(n), anchor(n)) for n, cites in sorted(by_marker.items())]
     footer = _footer(answer.check) if answer.check is not None else ""
-    original = ("" if not answer.original_text else  # the translation cannot be checked: show what was
-                f'<br><span class="vja-muted">machine-translated; checked as written: '
-                f'{badges(answer.original_text)}</span>')
-    return (f"{_marked_text(answer.text, _spans(answer), lambda n: anchor(n) if n in by_marker else '')}{original}"
+    return (f"{_marked_text(answer.text, _spans(answer), lambda n: anchor(n) if n in by_marker else '')}"
             f"{SOURCES_START}<h4>Sources</h4>{''.join(entries)}{footer}{answer_meta(answer)}</div>")
 
 

@@ -3,10 +3,9 @@
 A run of ``evaluate_chat`` records each answer's raw model text, its confidence and the passages
 (or whole documents) the model was given. ``replay`` rebuilds each Answer from that record and
 runs today's steps (steps.check_steps) under the settings given, without generating again; in
-retrieval mode the relevance gate is judged again on the recorded passages. Rules that ask the
-model (verify, translate) need ``chat_model``; the rest need none. The figures a replay gives are
-those the same answers would have scored: a setting that changes the prompt or the passages
-cannot be replayed (run the set again).
+retrieval mode the relevance gate is judged again on the recorded passages (no step asks the
+model). The figures a replay gives are those the same answers would have scored: a setting
+that changes the prompt or the passages cannot be replayed (run the set again).
 """
 from __future__ import annotations
 
@@ -22,32 +21,9 @@ from ..config import Settings
 from ..documents import bundled_corpus, load_document
 from ..embeddings import Embedder
 from ..language import NOT_FOUND, detect_language, say
-from ..llm import ChatModel
 from ..retrieval import Passage, RelevanceRule
 from ..steps import StepContext, check_steps, run_steps
 from .chat import ChatQuestion, ChatResult, load_chat_set, score
-
-
-class _Documents:
-    """What the names rule reads of a store: each document's whole text, by id."""
-
-    def __init__(self, files: Sequence[Path]) -> None:
-        self._texts = {d.id: d.text for d in map(load_document, files)}
-
-    def document_text(self, doc_id: str) -> str:
-        return self._texts.get(doc_id, "")
-
-
-class _Recorded:
-    """A chat model that has already spoken: its name, no context of its own."""
-
-    name, n_ctx = "recorded", 0
-
-    def stream(self, messages: Any, **kw: Any):  # pragma: no cover - steps that generate need a real model
-        raise RuntimeError("this step asks the model: pass chat_model to replay")
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
 
 
 def recorded(path: str | Path) -> dict[str, Any]:
@@ -55,14 +31,12 @@ def recorded(path: str | Path) -> dict[str, Any]:
 
 
 def replay(run: dict[str, Any], settings: Settings, *, embedder: Embedder | None = None,
-           chat_model: ChatModel | None = None, questions: Sequence[ChatQuestion] | None = None,
-           files: Sequence[Path] = ()) -> list[ChatResult]:
+           questions: Sequence[ChatQuestion] | None = None, files: Sequence[Path] = ()) -> list[ChatResult]:
     """The results one recorded run (a "runs" entry of a ChatReport JSON) would give under ``settings``."""
     by_id = {q.id: q for q in (questions or load_chat_set())}
     files = list(files) or bundled_corpus()
     languages = {load_document(f).filename: load_document(f).language for f in files}
-    helper = Assistant(settings, embedder=embedder, chat_model=chat_model or _Recorded())  # type: ignore[arg-type]
-    ctx_store = _Documents(files)
+    helper = Assistant(settings, embedder=embedder)
     gate = RelevanceRule(settings.min_similarity, settings.min_margin, settings.min_similarity_cross)
     known = {f.name for f in fields(Passage)}
     out = []
@@ -77,8 +51,7 @@ def replay(run: dict[str, Any], settings: Settings, *, embedder: Embedder | None
             answer.abstained, answer.text = True, say(NOT_FOUND, answer.language)
             answer.reason = r.get("reason", "") if relevant else why
         else:
-            ctx = StepContext(settings, helper.checker, helper.sentence_embedder, ctx_store,  # type: ignore[arg-type]
-                              helper.chat_model)
+            ctx = StepContext(settings, helper.checker)
             declined = run_steps(check_steps(settings), answer, ctx)
             if declined is not None:
                 answer.abstained, answer.reason = True, declined.declined

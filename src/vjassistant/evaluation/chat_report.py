@@ -74,7 +74,7 @@ class ChatReport:
         return "\n".join(lines)
 
     def caption(self) -> str:
-        return (f"{self.dataset}, split {self.split}, model {self.model}; correct by kind in the second table. "
+        return (f"{self.dataset}, split {self.split}, model {self.model}. "
                 "(n) is the number of questions a figure rests on (sentences for citation recall and sentences "
                 "cited, citations for citation precision, answers for language match).")
 
@@ -135,5 +135,5 @@ def evaluate_chat(path: str | Path = CHAT_SET, *, docs: Sequence[str | Path] = (
             model_name = a.chat_model.name
             runs.append(ChatRun(mode, results, summarize_chat(results)))
     tunables = {k: getattr(settings, k) for k in ("top_k", "passage_tokens", "collection_budget", "temperature",
-                                                  "max_tokens", "min_confidence_off_top", "question_names")}
+                                                  "max_tokens", "drop_unsupported", "min_similarity")}
     return ChatReport(Path(path).name, model_name, split, runs, time.perf_counter() - t0, tunables)

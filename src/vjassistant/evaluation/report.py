@@ -16,7 +16,7 @@ from .runner import EvalConfig, QuestionResult, RunResult
 # The settings that change what is measured, shown under every table.
 TUNABLES = ("top_k", "passage_tokens", "candidates", "rrf_k", "per_document", "lexical_cross_weight",
             "chunk_tokens", "chunk_overlap", "min_similarity", "min_margin", "min_similarity_cross", "prompt_budget",
-            "temperature", "min_confidence_off_top", "question_names")
+            "temperature")
 COLUMNS = ("hit@1", "hit@3", "hit@5", "MRR", "gold in prompt", "EM", "F1", "abstention precision", "abstention recall",
            "answered (answerable)", "citation precision", "citation coverage", "TTFT p50", "TTFT p95", "total p50")
 SHORT = {"abstention precision": "abst. P", "abstention recall": "abst. R", "answered (answerable)": "answered",

@@ -25,7 +25,6 @@ from ..embeddings import E5Embedder, Embedder
 from ..errors import InputError
 from ..llm import ChatModel
 from ..store import ChunkStore
-from ..verify import distances
 from .datasets import MODES, EvalDocument, EvalQuestion, EvalSet, in_split, sample
 from .metrics import (
     Metric,
@@ -79,10 +78,7 @@ class QuestionResult:
     first_token_s: float | None = None
     total_s: float | None = None
     prompt_tokens: int | None = None
-    verified: int = 0                     # citations the model was asked about again (verify.py)
     confidence: float | None = None       # the model's probability for its reply's first token
-    off_top: int = 0                      # citations removed as off-top in an unsure answer (verify.off_top)
-    unnamed: int = 0                      # citations removed as naming none of the question's names (verify.unnamed)
 
 
 @dataclass
@@ -295,30 +291,23 @@ class Evaluator:
         result.raw = answer.raw_text
         result.first_token_s = answer.timings.get("first_token_s")
         result.prompt_tokens = answer.usage.get("prompt_tokens")
-        verify = answer.step("verify")
-        result.verified = verify.examined if verify else 0
         result.confidence = answer.confidence
-        result.off_top = len(off.removed) if (off := answer.step("off-top")) else 0
-        result.unnamed = len(named.removed) if (named := answer.step("names")) else 0
         if q.answerable and q.answers:
             predicted = "" if answer.abstained else strip_markers(answer.text)
             result.exact_match, result.f1 = exact_match(predicted, q.answers), token_f1(predicted, q.answers)
         if answer.model:  # the passages reached the model (not stopped by the relevance gate)
             result.given = [self._key_of.get(p.source, p.source) for p in answer.passages]
         texts = {p.chunk_id: p.text for p in answer.passages}
-        # Where each cited passage stands against the question (verify.distances, the passage's
-        # retrieval signals): recorded so rules that decline citations can be weighed on the JSON.
-        gaps = distances(answer.standalone_question, answer.citations, answer.passages,
-                         assistant.sentence_embedder) if answer.citations else []
+        # Each cited passage's retrieval signals, recorded so rules on citations can be weighed on the JSON.
         by_number = {p.number: p for p in answer.passages}
         best_dense = max((p.dense_similarity or 0.0 for p in answer.passages), default=0.0)
-        for c, gap in zip(answer.citations, gaps):
+        for c in answer.citations:
             key = self._key_of.get(c.source, c.source)
             valid = key in q.gold or contains_answer(texts.get(c.chunk_id, c.quote), q.answers + q.other_answers)
             cited = by_number.get(c.marker)
             result.citations.append({
                 "marker": c.marker, "key": key, "valid": valid, "verdict": c.verdict, "score": round(c.score, 4),
-                "gap": round(gap, 4), "language": cited.language if cited else "",
+                "language": cited.language if cited else "",
                 "dense_similarity": cited.dense_similarity if cited else None,
                 "dense_margin": cited.dense_margin if cited else None,
                 "term_coverage": cited.term_coverage if cited else None,
