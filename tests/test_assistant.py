@@ -75,6 +75,16 @@ def test_answer_with_valid_and_invalid_markers(fake_assistant, docs):
     json.dumps(answer.to_dict())  # serialisable
 
 
+def test_a_repeated_sentence_is_removed_with_its_citation(fake_assistant, docs):
+    item = "NIC and JETRO signed a cooperation agreement in Hanoi [1]."
+    a = fake_assistant(f"1. {item}\n2. JETRO has promoted Japanese investment in Vietnam since 1993 [1].\n3. {item}")
+    a.ingest([docs])
+    answer = a.ask("What did NIC and JETRO do?")
+    assert answer.text.count("signed a cooperation agreement") == 1 and "1993" in answer.text
+    assert [r["statement"] for r in answer.removed() if r["step"] == "repeats"] == [item.replace(" [1]", "")]
+    assert len(answer.citations) == 2 and answer.revised
+
+
 def test_abstains_when_the_model_says_not_found(fake_assistant, docs):
     a = fake_assistant("NOT_FOUND")
     a.ingest([docs])

@@ -44,3 +44,26 @@ def test_quantity_words_are_keys_that_must_match():
 def test_the_checker_refutes_a_flipped_sense(statement, language, verdict):
     r = SupportChecker().support(statement, EVIDENCE, statement_language=language, passage_language="en")
     assert (r.verdict == SUPPORTED) == (verdict == SUPPORTED), r
+
+
+@pytest.mark.parametrize("statement,evidence,same,why", [
+    # a negation the statement leaves out with its words says nothing against it
+    ("Rollo gave the settlers a common identity.",
+     "Before Rollo's arrival, its populations did not differ from Picardy. Rollo gave the settlers a common identity.",
+     True, ""),
+    # affirming what the evidence only negates is a flip; affirming what it also affirms is not
+    ("JETRO has cooperated with the Ministry since 1993.", "JETRO has not cooperated with the Ministry since 1993.",
+     True, "negation"),
+    ("Na Uy không tham gia năm 1972 nhưng tham gia năm 1994.",
+     "Na Uy không tham gia năm 1972 nhưng tham gia năm 1994.", True, ""),
+    # across languages a privative translates without a negation ("unknown", "chưa được biết đến")
+    ("The two clades were previously unknown.", "Hai nhánh này trước đây chưa được biết đến.", False, ""),
+    ("JCCI và JETRO sẽ không hỗ trợ các hoạt động của NIC.", "JCCI and JETRO will assist with the activities of NIC.",
+     False, "negation"),
+])
+def test_negation_cues_need_the_negated_words(statement, evidence, same, why):
+    assert flipped(statement, evidence, same_language=same, aligned=None if same else evidence) == why
+
+
+def test_words_built_on_khong_are_no_negation():
+    assert negations("Hàng không và không gian, máy bay không người lái, có hay không.") == 0

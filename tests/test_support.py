@@ -221,3 +221,13 @@ def test_a_statement_made_only_of_names_taken_for_another_language_is_judged_acr
     # ... and names the passage spells otherwise ("Hanoi") still meet across languages.
     r = checker.support("JETRO, Hà Nội, 2030", EN, statement_language="vi", passage_language="en")
     assert r.verdict == SUPPORTED and not r.same_language, r
+
+
+def test_a_caption_is_no_evidence_across_languages(checker):
+    """e5 puts a caption ("Photo : VNA") close to any text: an off-topic sentence once found its
+    'evidence' there (docs/decisions.md#contradiction-cues)."""
+    passage = FR.replace("Le programme", "Photo : VNA\nLe programme")
+    r = checker.support("Đập thêm một lớp phô bò ngon trên nền tảng phô bò ngon.", passage,
+                        statement_language="vi", passage_language="fr")
+    assert passage[r.start:r.end] != "Photo : VNA" and r.verdict != SUPPORTED
+    assert verdict(checker, "Chương trình sẽ đào tạo 10.000 kỹ sư đến năm 2030.", passage, "vi", "fr") == SUPPORTED

@@ -3,10 +3,11 @@
 Word overlap and the embedder both score "are not limitless", "are limited" and "with millions
 of members" as well as the sentence they contradict. Three cues, in English, French and
 Vietnamese, compare a statement with its evidence sentences (support.py calls them):
-- ``negations``: how many negations a text holds ("not", "ne ... pas", "không"); an odd
-  difference between statement and evidence is a flipped sense. "not only", "không chỉ" and
-  the negations inside an opposite's own phrase ("không giới hạn" is "limitless") do not count;
-- ``flipped``: a concept whose pole differs (limited / limitless, developing / developed,
+- negations ("not", "ne ... pas", "không"): a statement that adds one next to words it shares
+  with the evidence, or affirms words the evidence only negates, flips its sense. "not only",
+  "không chỉ", words built on "không" ("hàng không", "không gian") and the negations inside an
+  opposite's own phrase ("không giới hạn" is "limitless") do not count;
+- opposite poles: a concept whose pole differs (limited / limitless, developing / developed,
   complementary / competitive, ...), in any of the three languages;
 - ``quantities``: quantity words without digits ("thousands", "des milliers", "hàng nghìn")
   as number keys ("~1e3"), so they must match like numbers do, across languages too.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from .language import VI_LETTERS
 from .textnorm import simple
 
 # Each concept: (one pole, the other pole), each a tuple of phrases in the three languages.
@@ -49,7 +51,15 @@ _NEGATIONS = {
     "vi": ("không", "chưa", "chẳng", "chả", "đừng", "chớ"),
 }
 _NOT_NEGATIONS = ("not only", "no longer only", "non seulement", "pas seulement", "không chỉ", "không những",
-                  "no one but", "nothing but")
+                  "no one but", "nothing but", "or not", "ou non", "ou pas", "hay không", "hoặc không",
+                  # Vietnamese words built on "không" that negate nothing: space, air, aviation, air force,
+                  # unmanned, wireless, unlike, unceasingly, constant
+                  "không gian", "không khí", "hàng không", "không quân", "không lưu", "không người",
+                  "không dây", "không giống", "không ngừng", "không đổi")
+# A negation in same-language text counts when a word the statement and its evidence share stands
+# this near it (words after, words before): see docs/decisions.md#contradiction-cues.
+_REACH_AFTER, _REACH_BEFORE = 4, 2
+_CUES = frozenset(c for cs in _NEGATIONS.values() for c in cs)
 # Quantity words without digits, as the number keys textnorm gives scaled numbers.
 _QUANTITIES = {"~1e1": ("dozens", "dizaines", "douzaines", "hàng chục"),
                "~1e2": ("hundreds", "centaines", "hàng trăm"),
@@ -71,12 +81,53 @@ def _strip(text: str, phrases: tuple[str, ...]) -> str:
 _ALL_POLES = tuple(p for poles in _OPPOSITES.values() for pole in poles for p in pole)
 
 
-def negations(text: str) -> int:
-    """How many negation words ``text`` holds, in any of the three languages."""
-    norm = _strip(simple(text).replace("n't", " n't"), _NOT_NEGATIONS + _ALL_POLES)
-    words = re.findall(r"[\w']+", norm)
-    cues = {c for cs in _NEGATIONS.values() for c in cs}
-    return sum(w in cues for w in words)
+def _words(text: str) -> list[str]:
+    """Lower-cased words, with "not only", "hàng không", the opposites' own negations and the like removed."""
+    return re.findall(r"[\w']+", _strip(simple(text).replace("n't", " n't"), _NOT_NEGATIONS + _ALL_POLES))
+
+
+def negations(text: str, anchors: frozenset[str] | None = None) -> int:
+    """How many negation words ``text`` holds, in any of the three languages; given ``anchors``
+    (words shared with the text it is compared with), only those with an anchor near them."""
+    words = _words(text)
+    hits = [i for i, w in enumerate(words) if w in _CUES]
+    if anchors is None:
+        return len(hits)
+    return sum(any(_stem(w) in anchors for w in words[max(0, i - _REACH_BEFORE):i] + words[i + 1:i + 1 + _REACH_AFTER])
+               for i in hits)
+
+
+def _negated(words: list[str]) -> set[tuple[str, ...]]:
+    """What each negation governs: the first word after it that is no stopword (two syllables in
+    Vietnamese, where one syllable is rarely a word: "không hợp tác" negates "hợp tác")."""
+    from .retrieval import STOPWORDS
+
+    out = set()
+    for i, w in enumerate(words):
+        if w not in _CUES:
+            continue
+        for j in range(i + 1, min(len(words), i + 4)):
+            if words[j] not in STOPWORDS and words[j] not in _CUES:
+                out.add(tuple(words[j:j + 2]) if VI_LETTERS.search(" ".join(words[i:j + 2])) else (words[j],))
+                break
+    return out
+
+
+def _affirms(words: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether ``phrase`` stands in ``words`` with no negation in the three words before it."""
+    n = len(phrase)
+    return any(tuple(words[i:i + n]) == phrase and not _CUES.intersection(words[max(0, i - 3):i])
+               for i in range(len(words) - n + 1))
+
+
+def _stem(word: str) -> str:
+    return word[:5]  # "cooperated" and "cooperation" meet; a rough stem is enough to place a negation
+
+
+def _content(text: str) -> set[str]:
+    from .retrieval import STOPWORDS
+
+    return {_stem(w) for w in _words(text) if len(w) > 1 and w not in STOPWORDS and w not in _CUES}
 
 
 def poles(text: str) -> dict[str, int]:
@@ -90,12 +141,26 @@ def poles(text: str) -> dict[str, int]:
     return out
 
 
-def flipped(statement: str, evidence: str) -> str:
-    """Why ``statement`` contradicts ``evidence`` ("" when no cue says it does)."""
-    if negations(statement) % 2 != negations(evidence) % 2:
+def flipped(statement: str, evidence: str, *, same_language: bool = True, aligned: str | None = None) -> str:
+    """Why ``statement`` contradicts ``evidence`` ("" when no cue says it does).
+
+    A statement contradicts when it adds a negation (near a word both texts hold, in one language)
+    or, in one language, affirms what the evidence only negates ("has cooperated" against "has not
+    cooperated"). A negation the statement merely leaves out, with its words, says nothing:
+    "did not differ" in the evidence is no cue against "Rollo". Across languages no word is shared,
+    so negations are counted in ``aligned`` (the evidence sentence closest in meaning) when given,
+    and a dropped negation is no cue (privatives translate without one: "unknown", "chưa được
+    biết"). See docs/decisions.md#contradiction-cues."""
+    anchors = frozenset(_content(statement) & _content(evidence)) if same_language else None
+    negated = evidence if same_language or aligned is None else aligned
+    if negations(statement, anchors) > negations(negated, anchors):
         return "negation"
-    said, found = poles(statement), poles(evidence)
-    for concept, pole in said.items():
+    if same_language:
+        said, found_words = _words(statement), _words(evidence)
+        if any(_affirms(said, phrase) and not _affirms(found_words, phrase) for phrase in _negated(found_words)):
+            return "negation"
+    said_poles, found = poles(statement), poles(evidence)
+    for concept, pole in said_poles.items():
         if concept in found and found[concept] != pole:
             return f"opposite ({concept})"
     return ""

@@ -12,6 +12,7 @@ confidence floor, translation): docs/decisions.md#decline-rules.
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from .citations import drop_statements, resolve, statements
 from .config import Settings
 from .prompts import NOT_FOUND_SENTINEL, declines
 from .support import SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
+from .textnorm import simple
 
 
 @dataclass
@@ -83,6 +85,32 @@ class Citations:
         return TraceEntry(self.name, note=note, removed=dropped)
 
 
+class DropRepeats:
+    """Remove a sentence that repeats an earlier one word for word, with its citations: small
+    models loop through list items ("Đập thêm ... [3]" nine times); a repeat adds nothing."""
+
+    name = "repeats"
+
+    def run(self, answer: Answer, ctx: StepContext) -> TraceEntry:
+        assert answer.check is not None
+        seen: set[str] = set()
+        again = []
+        for st in answer.check.statements:
+            key = " ".join(re.findall(r"\w+", simple(st.text)))
+            if key in seen:
+                again.append(st)
+            seen.add(key)
+        if not again:
+            return TraceEntry(self.name, note="no sentence repeated")
+        answer.text = drop_statements(answer.text, [(st.start, st.end) for st in again])
+        firsts: dict[tuple[str, int], Any] = {}
+        for c in answer.citations:
+            firsts.setdefault((c.statement, c.marker), c)
+        answer.citations = list(firsts.values())
+        recheck(answer, ctx)
+        return TraceEntry(self.name, removed=[{"marker": 0, "statement": st.text, "why": "a repeat"} for st in again])
+
+
 class DropUnsupported:
     """Remove the sentences no document supports (a number, date or name that no source holds
     makes a sentence unsupported: support.py); decline when they were most of the answer."""
@@ -127,7 +155,7 @@ class RequireSupport:
 
 def check_steps(settings: Settings) -> list[Step]:
     """The steps every answer goes through after generation, in order, as ``settings`` asks."""
-    steps: list[Step] = [ModelDeclined(), Citations()]
+    steps: list[Step] = [ModelDeclined(), Citations(), DropRepeats()]
     if settings.drop_unsupported:
         steps.append(DropUnsupported())
     steps.append(RequireSupport())

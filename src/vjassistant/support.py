@@ -55,6 +55,7 @@ _STOP_KEYS = frozenset(word_key(simple(w)) for w in STOPWORDS)
 _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r'"([^"]{3,})"')
 _MAX_WINDOW = 3  # sentences
+_MIN_EVIDENCE_WORDS = 4  # the embedder's evidence sentence: at least this many words, or a name (_eligible)
 # Pronouns and determiners that open sentences (the stopword lists leave them out).
 _SENTENCE_STARTERS = frozenset("""he she it they we i you this that these those there here his her its their our my
 il elle ils elles on nous vous je ce cet cette ces cela ça celui celle ceux leur lui
@@ -286,7 +287,7 @@ class SupportChecker:
         sentence = None
         if self.embedder is not None:
             sims = self._sentence_vectors(p) @ self._statement_vector(statement)
-            sentence = int(np.argmax(sims))
+            sentence = int(np.argmax(np.where(self._eligible(p, st), sims, -np.inf)))
             result.semantic = round(float(sims[sentence]), 4)
         # Names and numbers must stand where the evidence is (its sentences and one on each side),
         # not anywhere in a long document: "Kishida" three paragraphs away supports nothing.
@@ -300,7 +301,8 @@ class SupportChecker:
         missing = sorted(n for n in st.numbers if n not in region.keys)
         missing += sorted(amounts - quantities(region.text))  # "millions of members" against "thousands"
         result.numbers_ok = not missing
-        result.contradiction = flipped(statement, core)
+        aligned = passage[slice(*p.sentence_spans[sentence])] if sentence is not None and p.sentence_spans else None
+        result.contradiction = flipped(statement, core, same_language=same, aligned=aligned)
         # Across languages a name counts only when some passage given writes it as the statement
         # does (``portable``): translated names ("Japon", "Nhật Bản") are no evidence against.
         wanted = st.names if same else st.names & set(portable or ())
@@ -359,6 +361,17 @@ class SupportChecker:
         return frozenset(found)
 
     # --- pieces ------------------------------------------------------------------------
+    def _eligible(self, p: _Passage, st: _Statement) -> np.ndarray:
+        """Sentences that may carry the embedder's evidence: a caption or dateline ("Photo : VNA") is
+        close to any text in e5's space, so a line of fewer than four words is one only when it holds
+        one of the statement's names (a byline: "Hoài Anh") (docs/decisions.md#contradiction-cues)."""
+        if not p.sentence_spans:
+            return np.ones(1, dtype=bool)
+        need = min(_MIN_EVIDENCE_WORDS, len(st.words))
+        ok = np.array([b - a >= need or bool(st.names & {t.key for t in p.toks[a:b]}) for a, b in p.sentences],
+                      dtype=bool)
+        return ok if ok.any() else np.ones(len(ok), dtype=bool)
+
     def _sentence_range(self, p: _Passage, window: tuple[int, int]) -> tuple[int, int]:
         """The sentences (indices, end excluded) a token window covers."""
         hit = [i for i, (a, b) in enumerate(p.sentences) if a < window[1] and b > window[0]]
