@@ -74,7 +74,7 @@ def load(path, n_ctx: int, **kw):
     import llama_cpp
 
     threads = os.cpu_count() or 1
-    if "draft_model" in kw:  # llama-cpp-python 0.3.x keeps every logit with a draft model but sizes
+    if "draft_model" in kw:  # llama-cpp-python 0.3.36 keeps every logit with a draft model but sizes
         kw["logits_all"] = True  # its score buffer by logits_all alone: n_batch rows, overflowing at once
     return llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                            n_batch=512, verbose=False, **kw)

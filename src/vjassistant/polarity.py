@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from .language import VI_LETTERS
+from .retrieval import STOPWORDS
 from .textnorm import simple
 
 # Each concept: (one pole, the other pole), each a tuple of phrases in the three languages.
@@ -89,7 +90,10 @@ def _words(text: str) -> list[str]:
 def negations(text: str, anchors: frozenset[str] | None = None) -> int:
     """How many negation words ``text`` holds, in any of the three languages; given ``anchors``
     (words shared with the text it is compared with), only those with an anchor near them."""
-    words = _words(text)
+    return _count_negations(_words(text), anchors)
+
+
+def _count_negations(words: list[str], anchors: frozenset[str] | None) -> int:
     hits = [i for i, w in enumerate(words) if w in _CUES]
     if anchors is None:
         return len(hits)
@@ -100,8 +104,6 @@ def negations(text: str, anchors: frozenset[str] | None = None) -> int:
 def _negated(words: list[str]) -> set[tuple[str, ...]]:
     """What each negation governs: the first word after it that is no stopword (two syllables in
     Vietnamese, where one syllable is rarely a word: "không hợp tác" negates "hợp tác")."""
-    from .retrieval import STOPWORDS
-
     out = set()
     for i, w in enumerate(words):
         if w not in _CUES:
@@ -124,10 +126,8 @@ def _stem(word: str) -> str:
     return word[:5]  # "cooperated" and "cooperation" meet; a rough stem is enough to place a negation
 
 
-def _content(text: str) -> set[str]:
-    from .retrieval import STOPWORDS
-
-    return {_stem(w) for w in _words(text) if len(w) > 1 and w not in STOPWORDS and w not in _CUES}
+def _content(words: list[str]) -> set[str]:
+    return {_stem(w) for w in words if len(w) > 1 and w not in STOPWORDS and w not in _CUES}
 
 
 def poles(text: str) -> dict[str, int]:
@@ -151,14 +151,14 @@ def flipped(statement: str, evidence: str, *, same_language: bool = True, aligne
     so negations are counted in ``aligned`` (the evidence sentence closest in meaning) when given,
     and a dropped negation is no cue (privatives translate without one: "unknown", "chưa được
     biết"). See docs/decisions.md#contradiction-cues."""
-    anchors = frozenset(_content(statement) & _content(evidence)) if same_language else None
-    negated = evidence if same_language or aligned is None else aligned
-    if negations(statement, anchors) > negations(negated, anchors):
+    said, found_words = _words(statement), _words(evidence)
+    anchors = frozenset(_content(said) & _content(found_words)) if same_language else None
+    negated = found_words if same_language or aligned is None else _words(aligned)
+    if _count_negations(said, anchors) > _count_negations(negated, anchors):
         return "negation"
-    if same_language:
-        said, found_words = _words(statement), _words(evidence)
-        if any(_affirms(said, phrase) and not _affirms(found_words, phrase) for phrase in _negated(found_words)):
-            return "negation"
+    if same_language and any(_affirms(said, phrase) and not _affirms(found_words, phrase)
+                             for phrase in _negated(found_words)):
+        return "negation"
     said_poles, found = poles(statement), poles(evidence)
     for concept, pole in said_poles.items():
         if concept in found and found[concept] != pole:

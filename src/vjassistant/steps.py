@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from .answer import Answer, TraceEntry
 from .check import UNCITED, check_statements
-from .citations import drop_statements, resolve, statements
+from .citations import Citation, drop_statements, resolve, statements
 from .config import Settings
 from .prompts import NOT_FOUND_SENTINEL, declines
 from .support import SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
@@ -103,7 +103,7 @@ class DropRepeats:
         if not again:
             return TraceEntry(self.name, note="no sentence repeated")
         answer.text = drop_statements(answer.text, [(st.start, st.end) for st in again])
-        firsts: dict[tuple[str, int], Any] = {}
+        firsts: dict[tuple[str, int], Citation] = {}
         for c in answer.citations:
             firsts.setdefault((c.statement, c.marker), c)
         answer.citations = list(firsts.values())

@@ -301,7 +301,8 @@ class SupportChecker:
         missing = sorted(n for n in st.numbers if n not in region.keys)
         missing += sorted(amounts - quantities(region.text))  # "millions of members" against "thousands"
         result.numbers_ok = not missing
-        aligned = passage[slice(*p.sentence_spans[sentence])] if sentence is not None and p.sentence_spans else None
+        aligned = passage[slice(*p.sentence_spans[sentence])] if not same and sentence is not None \
+            and p.sentence_spans else None  # across languages negations are counted in it (polarity.flipped)
         result.contradiction = flipped(statement, core, same_language=same, aligned=aligned)
         # Across languages a name counts only when some passage given writes it as the statement
         # does (``portable``): translated names ("Japon", "Nhật Bản") are no evidence against.
