@@ -39,19 +39,23 @@ class FakeEmbedder:
 
 
 class ScriptedModel:
-    """A chat model that replies with fixed text, streamed a few characters at a time."""
+    """A chat model that replies with fixed text, streamed a few characters at a time: ``reply`` first,
+    then each of ``then`` in turn (the last one again once they run out)."""
 
     name = "scripted"
     n_ctx = 4096
 
-    def __init__(self, reply: str = "") -> None:
+    def __init__(self, reply: str = "", then: Sequence[str] = ()) -> None:
         self.reply = reply
+        self.then = list(then)
         self.calls: list[list[dict[str, str]]] = []
 
     def stream(self, messages, *, max_tokens, temperature, stop=()) -> Iterator[str]:
+        replies = [self.reply, *self.then]
+        text = replies[min(len(self.calls), len(replies) - 1)]
         self.calls.append(list(messages))
-        for i in range(0, len(self.reply), 3):
-            yield self.reply[i:i + 3]
+        for i in range(0, len(text), 3):
+            yield text[i:i + 3]
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())

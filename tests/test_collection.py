@@ -172,7 +172,7 @@ def test_the_chat_says_how_far_reading_the_documents_has_got():
     import time
 
     from vjassistant import ModelError
-    from vjassistant.ui import preparing
+    from vjassistant.ui_actions import preparing
 
     class Slow:
         def prepare(self, progress):
@@ -195,3 +195,52 @@ def test_the_chat_says_how_far_reading_the_documents_has_got():
 
     with pytest.raises(ModelError):
         list(preparing(Broken()))
+
+
+def restating(tmp_path: Path, docs: Path, reply: str, then: list[str], embedder=None, **settings) -> Assistant:
+    s = Settings.from_env(store_dir=tmp_path / "store", **settings)
+    a = Assistant(s, embedder=embedder or FakeEmbedder(), chat_model=ScriptedModel(reply, then))
+    a.ingest([docs])
+    return a
+
+
+BRIDGE_EN = "The harbour bridge opened in 1932 after eight years of work [1]."
+BRIDGE_FR = "Le pont du port a ouvert en 1932, après huit années de travaux [1]."
+BRIDGE_Q = "Quand le pont du port a-t-il ouvert ?"
+
+
+def test_an_answer_in_another_language_is_asked_again_in_the_questions(tmp_path, docs, real_assistant):
+    """The real e5 embedder: the French answer is checked against the English document across languages."""
+    a = restating(tmp_path, docs, BRIDGE_EN, [BRIDGE_FR], embedder=real_assistant.embedder)
+    answer = a.ask(BRIDGE_Q)
+    assert answer.text == BRIDGE_FR and answer.revised and answer.raw_text == BRIDGE_FR
+    assert [(c.filename, c.verdict) for c in answer.citations] == [("bridge.txt", "supported")]
+    first, again = a.chat_model.calls
+    assert again[:len(first)] == first  # the same prompt, then two more turns: the cache still holds it
+    assert again[-2] == {"role": "assistant", "content": BRIDGE_EN}
+    assert again[-1]["role"] == "user" and again[-1]["content"].startswith("Réécris cette réponse en français")
+    assert answer.step("restate").note.endswith("kept") and answer.step("restate/citations") is not None
+
+
+def test_a_bare_number_is_asked_again_as_a_sentence(tmp_path, docs, real_assistant):
+    a = restating(tmp_path, docs, "1932 [1]", ["The harbour bridge opened in 1932 [1]."],
+                  embedder=real_assistant.embedder)
+    answer = a.ask("When did the harbour bridge open?")
+    assert answer.text == "The harbour bridge opened in 1932 [1]." and len(a.chat_model.calls) == 2
+    assert "as full sentences" in a.chat_model.calls[1][-1]["content"]
+
+
+@pytest.mark.parametrize("then", [BRIDGE_EN, "NOT_FOUND", "Le pont du port a ouvert en 1951 [1]."],
+                         ids=["still-english", "declined", "unsupported"])
+def test_a_restated_answer_that_fails_is_not_kept(tmp_path, docs, then):
+    a = restating(tmp_path, docs, BRIDGE_EN, [then])
+    answer = a.ask(BRIDGE_Q)
+    assert answer.text == BRIDGE_EN and not answer.abstained and len(a.chat_model.calls) == 2
+    assert "not kept" in answer.step("restate").note and answer.step("restate/citations") is None
+
+
+def test_an_answer_in_the_questions_language_is_not_asked_again(tmp_path, docs, real_assistant):
+    a = restating(tmp_path / "a", docs, "The bridge opened in 1932 [1].", ["unused"])
+    assert a.ask("When did the harbour bridge open?").step("restate") is None
+    off = restating(tmp_path, docs, "1932 [1]", ["unused"], embedder=real_assistant.embedder, restate=False)
+    assert off.ask("When did the harbour bridge open?").text == "1932 [1]" and len(off.chat_model.calls) == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +22,19 @@ from .documents import Document, bundled_corpus, iter_files, load_document
 from .embeddings import E5Embedder, Embedder, RecentPassages
 from .errors import DocumentError, InputError
 from .focus import focus_passages
-from .language import NO_DOCUMENTS, NOT_FOUND, detect_language, say
+from .language import LANGUAGE_NAMES, NO_DOCUMENTS, NOT_FOUND, detect_language, language_name, say
 from .llm import ChatModel, Message, PrefixCaching, PrefixStatus
 from .prompts import (
     NOT_FOUND_SENTINEL,
     answer_messages,
     collection_messages,
     fixed_messages,
+    restate_messages,
     rewrite_messages,
     select_passages,
 )
 from .retrieval import Passage, RelevanceRule, Retriever
-from .steps import StepContext, check_steps, run_steps
+from .steps import StepContext, check_steps, in_its_language, run_steps
 from .store import ChunkStore
 from .support import SupportChecker
 
@@ -67,6 +68,17 @@ def _bar(what: str, done: int, total: int) -> None:
     if done >= total:
         bar.close()
         del _BARS[what]
+
+
+def _pairs(history: History | None) -> list[tuple[str, str]]:
+    """``history`` as (question, answer) pairs of strings; anything else is refused with the form it needs."""
+    pairs = []
+    for turn in history or []:
+        if not (isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, str) for t in turn)):
+            raise InputError(f"A history turn must be a (question, answer) pair of strings, not {turn!r:.80}",
+                             "pass history as [(question, answer), ...]")
+        pairs.append((turn[0], turn[1]))
+    return pairs
 
 
 def embedding_text(title: str, chunk: str) -> str:
@@ -243,13 +255,32 @@ class Assistant:
         return self.retriever.search(question, k or s.top_k, s.per_document, language=detect_language(question),
                                      other_language=s.other_language_slot)
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
-        """The checked answer to ``question`` (``history``: earlier (question, answer) turns)."""
-        return self.stream(question, history).answer
+    def ask(self, question: str, history: History | None = None, *, language: str | None = None) -> Answer:
+        """The checked answer to ``question`` (``history``: earlier (question, answer) turns; ``language``:
+        the answer's language as an ISO code, by default the question's)."""
+        return self.stream(question, history, language=language).answer
 
-    def stream(self, question: str, history: History | None = None) -> Response:
+    def stream(self, question: str, history: History | None = None, *, language: str | None = None) -> Response:
         """Start answering: iterate the Response for text as it is written; ``.answer`` is the final Answer."""
-        return Response(self._answer(self._check_question(question), list(history or [])))
+        if language is not None and language not in LANGUAGE_NAMES:
+            raise InputError(f"Unknown answer language {language!r}",
+                             f"pass one of {', '.join(sorted(LANGUAGE_NAMES))}, or None for the question's")
+        return Response(self._answer(self._check_question(question), _pairs(history), language))
+
+    def with_settings(self, **changes: Any) -> Assistant:
+        """This assistant with some settings changed (``top_k=5``, ``temperature=0.3``, another
+        ``model``), sharing its embedder, store, checker and, unless the model changes, its model
+        (loaded now, so that every assistant made this way holds the same one)."""
+        settings = self.settings.replace(**changes)
+        retrieval = ("candidates", "rrf_k", "lexical_cross_weight")
+        same_model = (settings.model, settings.llm_url) == (self.settings.model, self.settings.llm_url)
+        other = Assistant(settings, embedder=self.embedder, store=self.store,
+                          chat_model=self.chat_model if same_model else None)
+        other._checker, other._sentences, other._collection = self.checker, self.sentence_embedder, self._collection
+        if not any(k in changes for k in retrieval):
+            other._retriever = self.retriever
+        other.progress = self.progress
+        return other
 
     def collection(self) -> Collection | None:
         """The whole-collection prompt when this store's documents are answered that way (they fit
@@ -297,9 +328,10 @@ class Assistant:
         except OSError:
             pass  # a read-only folder only costs the next start the embedding
 
-    def _answer(self, question: str, history: list[tuple[str, str]]) -> Generator[str, None, Answer]:
+    def _answer(self, question: str, history: list[tuple[str, str]], language: str | None = None
+                ) -> Generator[str, None, Answer]:
         t0 = time.perf_counter()
-        language = detect_language(question)
+        language = language or detect_language(question)
         answer = Answer(question=question, text="", language=language, standalone_question=question)
         if self.store.count() == 0:
             return self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
@@ -316,6 +348,8 @@ class Assistant:
         declined = run_steps(check_steps(self.settings), answer, ctx)
         if declined is not None:
             return self._abstain(answer, say(NOT_FOUND, language), declined.declined, t0, streamed)
+        if self.settings.restate and not in_its_language(answer):
+            self._restate(answer, messages)
         assert answer.check is not None  # the Citations step always leaves one
         answer.uncited = [st.text for st in answer.check.unsupported]
         answer.revised = answer.text != streamed.strip()
@@ -395,6 +429,25 @@ class Assistant:
         answer.trace.append(TraceEntry("generate", answer.timings["generate_s"], f"{pieces} pieces"))
         return "".join(shown)
 
+    def _restate(self, answer: Answer, messages: list[Message]) -> None:
+        """Ask once more, in a further turn, for the answer as full sentences in the question's
+        language; the new reply replaces the old one only when it passes every check and is in that
+        language. The turn follows the same prompt, so the model's cache still holds all before it."""
+        t0, s = time.perf_counter(), self.settings
+        again = restate_messages(messages, answer.text, answer.language, answer.mode == COLLECTION)
+        raw = "".join(self.chat_model.stream(again, max_tokens=s.max_tokens, temperature=s.temperature)).strip()
+        other = Answer(question=answer.question, text="", language=answer.language, mode=answer.mode,
+                       standalone_question=answer.standalone_question, passages=answer.passages, raw_text=raw)
+        declined = run_steps(check_steps(s), other, StepContext(s, self.checker))
+        kept = declined is None and in_its_language(other)
+        if kept:
+            answer.raw_text, answer.text, answer.citations, answer.check = raw, other.text, other.citations, other.check
+            answer.trace += [replace(e, step=f"restate/{e.step}") for e in other.trace]
+        why = "kept" if kept else ("not kept: " + (declined.declined if declined else "still not in that language"))
+        answer.timings["restate_s"] = time.perf_counter() - t0
+        answer.trace.append(TraceEntry("restate", answer.timings["restate_s"],
+                                       f"asked again in {language_name(answer.language)}: {why}"))
+
     def check(self, answer: Answer | str, passages: Sequence[Passage | str | Path] | None = None) -> CitationReport:
         """Check the citations of an Answer (against its own passages), or of any text with [n]
         markers against ``passages`` (Passages, file paths or strings; marker n = the n-th)."""
@@ -440,6 +493,8 @@ class Assistant:
         return f"{turns[-1][0]} {question}" if turns else question
 
     def _check_question(self, question: str) -> str:
+        if question is not None and not isinstance(question, str):
+            raise InputError(f"The question must be text, not {type(question).__name__}", "pass the question as a str")
         q = (question or "").strip()
         if not q:
             raise InputError("The question is empty", "type a question about your documents")

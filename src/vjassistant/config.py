@@ -103,6 +103,9 @@ class Settings:
     passage_tokens: int = 120
     # Remove the sentences no document supports; decline when they are most of the answer (steps.py).
     drop_unsupported: bool = True
+    # Ask the model once more when a checked answer is not in the question's language, or is a bare
+    # name or number: "write that again as full sentences in French" (docs/decisions.md#restate).
+    restate: bool = True
     # How questions are answered: "collection" puts every stored document in the prompt (its
     # llama.cpp state saved under state_dir), "retrieval" the best passages; "auto" takes the
     # collection while it fits collection_budget tokens, and retrieval above it.

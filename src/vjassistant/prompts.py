@@ -98,6 +98,29 @@ def collection_messages(prefix: Sequence[dict[str, str]], question: str, history
     return [*prefix, *turns, {"role": "user", "content": question}]
 
 
+# Asked in the answer's own language: asked in English, the 1.5B model wrote English again.
+RESTATE = {
+    "en": "Write that answer again in English, as full sentences, not a bare name or number. "
+          "End every sentence with its {unit} number in square brackets.",
+    "fr": "Réécris cette réponse en français, en phrases complètes, pas seulement un nom ou un nombre. "
+          "Termine chaque phrase par le numéro de son {unit} entre crochets.",
+    "vi": "Hãy viết lại câu trả lời đó bằng tiếng Việt, thành câu đầy đủ, không chỉ một tên hay một con số. "
+          "Kết thúc mỗi câu bằng số {unit} trong ngoặc vuông.",
+}
+UNITS = {"en": ("document", "passage"), "fr": ("document", "passage"), "vi": ("tài liệu", "đoạn văn")}
+
+
+def restate_messages(messages: Sequence[dict[str, str]], reply: str, language: str, documents: bool
+                     ) -> list[dict[str, str]]:
+    """The conversation that gave ``reply``, then one more turn asking for it again as full sentences in
+    ``language`` (English for a language we have no wording in); markers name documents or passages."""
+    code = language if language in RESTATE else "en"
+    ask = RESTATE[code].format(unit=UNITS[code][0 if documents else 1])
+    if code != language:
+        ask = ask.replace("in English", f"in {language_name(language)}")
+    return [*messages, {"role": "assistant", "content": reply}, {"role": "user", "content": ask}]
+
+
 def query_translation_messages(question: str, language: str) -> list[dict[str, str]]:
     """A prompt of its own: the question into ``language``, for retrieval across languages."""
     rule = (f"Translate the user's question into {language_name(language)}. Keep names and numbers as they are. "

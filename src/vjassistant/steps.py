@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 from .answer import Answer, TraceEntry
 from .check import UNCITED, check_statements
-from .citations import Citation, drop_statements, resolve, statements
+from .citations import MARKER, Citation, drop_statements, resolve, statements
 from .config import Settings
+from .language import detect_language
 from .prompts import NOT_FOUND_SENTINEL, declines
 from .support import SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
 from .textnorm import simple
@@ -45,6 +46,13 @@ class Step(Protocol):
 def supported(answer: Answer) -> bool:
     """Whether any statement of the answer stands supported (or unverifiable) after its check."""
     return answer.check is not None and any(st.verdict in (SUPPORTED, UNVERIFIED) for st in answer.check.statements)
+
+
+def in_its_language(answer: Answer) -> bool:
+    """Whether the answer's text (markers aside) reads as the question's language: a bare number
+    ("39 [5]") has no language, and a bare name is guessed among the question's and passages' languages."""
+    among = {answer.language, *(p.language for p in answer.passages if p.language)}
+    return detect_language(MARKER.sub("", answer.text), default="", among=among) == answer.language
 
 
 def recheck(answer: Answer, ctx: StepContext) -> None:
