@@ -3,7 +3,7 @@
 Dev-only tool, not a dependency of the package. It needs Playwright's Python package and a
 system Chromium; it never downloads a browser (`playwright install` is not needed):
 
-    pip install playwright && apt-get install chromium
+    pip install -e '.[test]' && apt-get install chromium   (make test does both)
     python docs/screenshot.py [--model smollm2-135m] [--question N] [--out docs/screenshot.png]
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from vjassistant import Assistant
+from vjassistant.evaluation.chat_report import eval_state_dir
 from vjassistant.ui import EXAMPLES, build_ui, launch
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +31,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        assistant = Assistant(store_dir=Path(tmp) / "store", model=args.model)
+        # The evaluation's saved collection state is keyed by its exact prompt: the same corpus restores it.
+        assistant = Assistant(store_dir=Path(tmp) / "store", model=args.model, state_dir=eval_state_dir())
         assistant.ingest_bundled_corpus(progress=True)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -44,10 +46,13 @@ def main() -> None:
                                                    "--disable-background-networking", "--disable-component-update"])
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
                 page.goto(url, wait_until="load")  # not "networkidle": the queue keeps an event stream open
-                page.get_by_text(EXAMPLES[args.question], exact=True).first.click()
-                # The final message carries the Sources section, or an abstention's "why:" line.
-                page.wait_for_selector(".vja-sources, .vja-muted:has-text('why:')", timeout=180_000)
-                page.evaluate("document.querySelectorAll('.vja-sources details').forEach(d => d.open = true)")
+                page.get_by_text(EXAMPLES[args.question], exact=True).first.click()  # fills the question box
+                page.locator("#vja-question textarea").press("Enter")
+                # The final message carries its timings line (an abstention too).
+                page.wait_for_selector("#vja-chat .vja-timings", timeout=180_000)
+                badge = page.locator("#vja-chat sup.vja-cite a").first
+                if badge.count():
+                    badge.click()  # opens the cited document at its highlighted evidence
                 page.wait_for_timeout(800)
                 page.screenshot(path=str(args.out))
                 browser.close()

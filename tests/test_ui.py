@@ -92,8 +92,19 @@ def test_empty_store_says_there_are_no_documents(tmp_path: Path) -> None:
     empty = Assistant(store_dir=tmp_path / "empty", model=TEST_MODEL)
     final = run_chat(empty, "Who signed the MoU?")[-1]
     assert "No documents have been ingested yet." in final
-    from vjassistant.ui import documents_html
-    assert "No documents yet" in documents_html(empty)
+    from vjassistant.ui_actions import document_rows, welcome
+    shown = welcome(empty, EXAMPLES)
+    assert "No documents yet" in shown and "Documents</b> panel" in shown and document_rows(empty) == []
+
+
+def test_the_first_screen_lists_what_the_assistant_knows(assistant: Assistant) -> None:
+    from vjassistant.ui_actions import document_rows, welcome
+    shown = welcome(assistant, EXAMPLES)
+    assert "I can answer from 5 documents" in shown and all(html.escape(q) in shown for q in EXAMPLES)
+    assert shown.count("<li><b>") == 5 and "Hanoi" in shown  # a line of each document under its title
+    rows = document_rows(assistant)
+    assert [r[1] for r in rows] == sorted(CORPUS_FILES) and {r[2] for r in rows} == {"EN", "FR", "VI"}
+    assert all(r[3] > 0 and len(r[5]) == 16 for r in rows)  # chunks, and when added (UTC, to the minute)
 
 
 def test_format_answer_escapes_document_text() -> None:
@@ -107,8 +118,8 @@ def test_format_answer_escapes_document_text() -> None:
                                  passages=[p]))
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "a&lt;b&gt;.txt" in shown
     assert shown.count("<details>") == 1 and '<sup class="vja-cite vja-supported"' in shown
-    assert "<mark>JETRO &amp; NIC signed on 19 Oct 2020.</mark>" in shown
-    assert "2020-10-25" in shown and "chars 10–44" in shown
+    assert re.search(r'<mark id="vja-\w+-1-at">JETRO &amp; NIC signed on 19 Oct 2020.</mark>', shown)
+    assert "2020-10-25 · English" in shown and "chars 10–44" in shown
     assert "Citations checked" not in shown  # no check, no figures
     revised = format_answer(Answer(question="q", text="They signed on 19 Oct 2020 [1].", citations=[c], passages=[p],
                                    mode="collection", revised=True, timings={"first_token_s": 0.6, "total_s": 3.1}))
@@ -160,19 +171,21 @@ def test_badges_take_the_verdict_of_their_citation_for_their_sentence() -> None:
     assert "partial · score 0.50 · not in the passage: 1994" in html.unescape(found[1][1])
 
 
-def test_each_badge_links_to_its_passage_in_this_answer() -> None:
+def test_each_badge_links_to_its_evidence_in_this_answer() -> None:
     shown = format_answer(checked_answer())
-    ids = re.findall(r'<details><summary>.*?</summary><blockquote class="vja-passage" id="([^"]+)">', shown)
+    ids = re.findall(r'<details><summary>.*?</summary><blockquote class="vja-passage" id="([^"]+)"><mark id="([^"]+)">',
+                     shown)
     links = re.findall(r'<a href="#([^"]+)">(\d)</a>', shown)
-    assert len(ids) == 2 and {target for target, _ in links} == set(ids)
-    assert all(target == ids[int(n) - 1] for target, n in links)
+    assert len(ids) == 2 and all(at == f"{quote}-at" for quote, at in ids)
+    assert {target for target, _ in links} == {at for _, at in ids}
+    assert all(target == ids[int(n) - 1][1] for target, n in links)  # the first evidence span of its source
     other = format_answer(checked_answer("another question"))
-    assert not set(ids) & set(re.findall(r'id="([^"]+)"', other))  # two answers on one page never share an id
+    assert not {i for pair in ids for i in pair} & set(re.findall(r'id="([^"]+)"', other))  # ids never shared
 
 
 def test_evidence_is_marked_exactly_and_escaped() -> None:
     shown = format_answer(checked_answer())
-    marks = re.findall(r"<mark>(.*?)</mark>", shown, flags=re.S)
+    marks = re.findall(r"<mark[^>]*>(.*?)</mark>", shown, flags=re.S)
     # the two spans in passage 1 overlap: one mark over both; passage 2 has its own
     assert [html.unescape(m) for m in marks] == ["JETRO & NIC signed the <MoU> on 19 Oct 2020 in Hanoi",
                                                  "Kishida phát biểu"]
@@ -181,6 +194,22 @@ def test_evidence_is_marked_exactly_and_escaped() -> None:
     assert "</mark>.<br><br># Kishida spoke of *cooperation*." in shown
     assert "\n\n" not in shown.split('<div class="vja-sources">')[1]
     assert "not in the passage: 1994" in shown and "partial</b> · score 0.50" in shown
+
+
+def test_the_whole_document_is_shown_around_the_evidence_and_uncited_passages_behind_a_toggle() -> None:
+    answer = checked_answer()
+    p3 = Passage(chunk_id="c3", doc_id="d3", source="/x/c.txt", filename="c.txt", title="C", date="", language="fr",
+                 start=0, end=20, text="Un passage non cité, assez long pour être coupé.", number=3)
+    answer.passages.append(p3)
+    shown = format_answer(answer, documents={"d1": DOC})
+    first = shown.split('<blockquote class="vja-passage"')[1]
+    assert first.split(">", 1)[1].startswith("Intro.<br>") and "chars 0–" in shown and "(whole document)" in shown
+    assert re.search(r'<mark id="[^"]+">JETRO &amp; NIC signed the &lt;MoU&gt; on 19 Oct 2020 in Hanoi</mark>', first)
+    # passage 2's document was not given: its passage is shown as the model read it
+    assert "Kishida phát biểu" in shown.split('<blockquote class="vja-passage"')[2]
+    toggle = re.search(r'<details class="vja-uncited"><summary[^>]*>1 more source given to the model, not cited'
+                       r'</summary>(.*?)</details>', shown)
+    assert toggle and "[3] <b>C</b>" in toggle.group(1) and "Un passage non cité" in toggle.group(1)
 
 
 def test_unsupported_and_partial_sentences_are_marked() -> None:
@@ -237,8 +266,8 @@ function vjaProbe() {
     before, after: target.closest('details').open, path: location.pathname,
     details: Array.from(document.querySelectorAll('#vja-chat details')).map(d => d.open),
     badge: getComputedStyle(link.closest('sup')).backgroundColor, title: link.closest('sup').title,
-    marks: Array.from(target.querySelectorAll('mark')).map(m => m.textContent),
-    passage: target.textContent, flag: document.querySelector('#vja-chat .vja-flag').textContent,
+    marks: Array.from(target.closest('blockquote').querySelectorAll('mark')).map(m => m.textContent),
+    passage: target.closest('details').textContent, flag: document.querySelector('#vja-chat .vja-flag').textContent,
     footer: document.querySelector('#vja-chat .vja-check').textContent})), 500);
 }
 setTimeout(vjaProbe, 300);
@@ -280,3 +309,157 @@ def test_checked_answer_renders_and_badges_open_their_passage_in_a_browser(tmp_p
     assert "# Kishida spoke of *cooperation*." in probe["passage"]  # no Markdown inside the passage
     assert probe["flag"] == " (partly supported)"
     assert probe["footer"].startswith("Citations checked: 1/3 statements supported")
+
+
+# --- documents, exports and serving: plain functions of the page (ui_actions.py, ui.py) -------------
+@pytest.mark.parametrize("name,safe", [
+    ("report.txt", "report.txt"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..\\..\\windows\\win.ini.md", "win.ini.md"),
+    ("/abs/path/notes.md", "notes.md"),
+    ("..txt", "upload.txt"),
+    (".hidden.html", "hidden.html"),
+    ("a<b>|c?.pdf", "a_b__c_.pdf"),
+    ("báo cáo 2022.txt", "báo cáo 2022.txt"),
+    ("", "upload"),
+    ("x" * 300 + ".txt", "x" * 116 + ".txt"),
+])
+def test_uploaded_file_names_are_never_paths(name: str, safe: str) -> None:
+    from vjassistant.ui_actions import safe_name
+
+    assert safe_name(name) == safe
+    assert "/" not in safe_name(name) and "\\" not in safe_name(name) and not safe_name(name).startswith(".")
+
+
+def test_uploads_are_copied_under_safe_names_and_bounded(tmp_path: Path) -> None:
+    from vjassistant.ui_actions import store_uploads
+
+    incoming = tmp_path / "in"
+    (incoming / "a").mkdir(parents=True)
+    (incoming / "b").mkdir()
+    first, second = incoming / "a" / "notes.txt", incoming / "b" / "notes.txt"
+    first.write_text("one", encoding="utf-8")
+    second.write_text("two", encoding="utf-8")
+    big = incoming / "big.txt"
+    big.write_bytes(b"x" * 2001)
+    odd = incoming / "sheet.xlsx"
+    odd.write_bytes(b"PK")
+    folder = tmp_path / "uploads"
+    kept, refused = store_uploads([first, second, first, big, odd, incoming / "gone.txt"], folder, 2000)
+    assert [p.name for p in kept] == ["notes.txt", "notes-2.txt", "notes.txt"]  # same bytes: the same file
+    assert [p.read_text(encoding="utf-8") for p in kept] == ["one", "two", "one"]
+    assert all(p.parent == folder for p in kept)
+    reasons = dict(refused)
+    assert "over the 0 MB limit" in reasons["big.txt"] or "limit" in reasons["big.txt"]
+    assert "unsupported type" in reasons["sheet.xlsx"] and "did not arrive" in reasons["gone.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["notes-2.txt", "notes.txt"]
+
+
+def test_a_file_that_fails_to_ingest_says_why_and_leaves_the_store_intact(assistant: Assistant, tmp_path: Path
+                                                                          ) -> None:
+    from vjassistant.ui_actions import ingest_paths
+
+    before = assistant.documents()
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is no PDF")
+    shown = ingest_paths(assistant, [broken])
+    assert 'class="vja-error"' in shown and "broken.pdf" in shown
+    assert assistant.documents() == before
+
+
+def test_an_answer_exports_as_markdown_and_json(tmp_path: Path) -> None:
+    from vjassistant.ui_actions import answer_markdown, export_answer
+
+    answer = checked_answer("Who signed?")
+    answer.mode, answer.model = "retrieval", "smollm2-135m"
+    text = answer_markdown(answer)
+    assert text.startswith("# Who signed?\n\n" + TEXT)
+    assert "- **[1] A & <b>** (`a.txt`, 2020-10-25, English), supported, score 0.93" in text
+    assert "  > JETRO & NIC signed the <MoU> on 19 Oct 2020" in text and "_Answered by smollm2-135m" in text
+    md, js = export_answer(answer, tmp_path)
+    assert md.read_text(encoding="utf-8") == text
+    data = json.loads(js.read_text(encoding="utf-8"))
+    assert data["question"] == "Who signed?" and len(data["citations"]) == 3 and data["check"]["statements"]
+
+
+@pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                           ("127.0.1.1", True), ("0.0.0.0", False), ("192.168.1.4", False),
+                                           ("example.org", False)])
+def test_any_address_but_loopback_needs_a_password(host: str, loopback: bool, tmp_path: Path) -> None:
+    from vjassistant.errors import ConfigError
+    from vjassistant.ui import users_for
+
+    if loopback:
+        assert users_for(host, "") == []
+    else:
+        with pytest.raises(ConfigError, match="Refusing to serve") as exc:
+            users_for(host, "")
+        assert "VJA_AUTH" in exc.value.hint
+    assert users_for(host, "ana:s3cr:et") == [("ana", "s3cr:et")]
+    users = tmp_path / "users"
+    users.write_text("# team\nana:one\n\nbao:two\n", encoding="utf-8")
+    assert users_for(host, str(users)) == [("ana", "one"), ("bao", "two")]
+
+
+@pytest.mark.parametrize("spec", ["nopassword", "ana:", ":pw", "/no/such/file"])
+def test_a_bad_auth_setting_is_refused_with_the_fix(spec: str) -> None:
+    from vjassistant.errors import ConfigError
+    from vjassistant.ui import read_auth
+
+    with pytest.raises(ConfigError) as exc:
+        read_auth(spec)
+    assert "VJA_AUTH" in exc.value.hint or "user:password" in exc.value.hint
+
+
+def test_answer_language_choices() -> None:
+    from vjassistant.errors import InputError
+    from vjassistant.ui_actions import answer_language
+
+    assert [answer_language(c) for c in ("auto", "English", "French", "Vietnamese", "vi", None)] == \
+        [None, "en", "fr", "vi", "vi", None]
+    with pytest.raises(InputError):
+        answer_language("Klingon")
+
+
+def test_the_named_endpoints_work_from_gradio_client(app_url: str, assistant: Assistant, tmp_path: Path) -> None:
+    """ask (the Answer as JSON), ingest (an upload), documents and remove, as the README shows them."""
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    answer = client.predict("When was the NIC–JETRO cooperation agreement signed?", [], "auto", api_name="/ask")
+    assert answer["question"].startswith("When was") and answer["mode"] in ("collection", "retrieval")
+    assert answer["passages"] and ("citations" in answer)
+    names = {d["filename"] for d in client.predict(api_name="/documents")}
+    assert CORPUS_FILES <= names
+    note = tmp_path / "api note.txt"
+    note.write_text("The Hoi An ferry leaves every morning at seven o'clock from the old pier.\n", encoding="utf-8")
+    status, *_ = client.predict([handle_file(str(note))], api_name="/ingest")
+    assert "added api note.txt" in status
+    assert "api note.txt" in {d["filename"] for d in client.predict(api_name="/documents")}
+    assert client.predict("api note.txt", api_name="/remove")["removed_chunks"] >= 1
+    assert "api note.txt" not in {d["filename"] for d in assistant.documents()}
+    with pytest.raises(Exception, match="No stored document matches"):
+        client.predict("no-such-file.txt", api_name="/remove")
+
+
+def test_the_settings_offer_pulled_models_and_each_model_is_loaded_once(assistant: Assistant, tmp_path: Path
+                                                                        ) -> None:
+    from vjassistant.ui import _Views
+    from vjassistant.ui_actions import pulled_models
+
+    stray = tmp_path / "my-own.gguf"
+    stray.write_bytes(b"GGUF")
+    assert pulled_models(assistant.with_settings(models_dir=tmp_path)) == ["my-own.gguf"]
+    offered = pulled_models(assistant)
+    from vjassistant.models import PRESETS
+
+    assert offered[0] == TEST_MODEL  # the configured one first, then only presets whose file is here
+    assert all(Path(assistant.settings.models_dir, PRESETS[name].filename).is_file() for name in offered)
+    views = _Views(assistant)
+    assert views.get(None, None, None) is assistant  # the defaults are the served assistant
+    fewer = views.get(TEST_MODEL, 2, 0.0)
+    assert fewer.settings.top_k == 2 and fewer.chat_model is assistant.chat_model and fewer.store is assistant.store
+    other = views.get(str(stray), 2, 0.0)
+    assert other.settings.model == str(stray) and other.store is assistant.store
+    assert other._chat_model is None  # loaded when it first answers, not when chosen
+    assert views.get(TEST_MODEL, 2, 0.0) is fewer

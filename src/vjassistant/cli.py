@@ -154,8 +154,9 @@ def _run(args: argparse.Namespace) -> int:
         _prepare(assistant)
         return _chat(assistant)
     elif args.command == "serve":
-        from .ui import serve
+        from .ui import serve, users_for
 
+        users_for(args.host or assistant.settings.host, assistant.settings.auth)  # before minutes of reading
         _prepare(assistant)
         serve(assistant, host=args.host, port=args.port)
     elif args.command == "info":

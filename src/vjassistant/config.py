@@ -116,12 +116,19 @@ class Settings:
     history_turns: int = 3
     host: str = "127.0.0.1"
     port: int = 7860
+    # Who may use the browser UI: "user:password", or the path of a file with one user:password per
+    # line. Required to serve on any address but the loopback one.
+    auth: str = ""
+    max_upload_mb: int = 20     # the largest file the browser UI accepts
+    queue_size: int = 16        # questions waiting in the UI's queue before more are turned away
+    uploads_dir: Path | None = None  # where the UI keeps uploaded files; default: "uploads" beside the store
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
         self.models_dir = Path(self.models_dir or self.home / "models").expanduser()
         self.store_dir = Path(self.store_dir or self.home / "vectorstore").expanduser()
         self.state_dir = Path(self.state_dir).expanduser() if self.state_dir else None
+        self.uploads_dir = Path(self.uploads_dir or self.store_dir.parent / "uploads").expanduser()
         self.validate()
 
     def validate(self) -> None:
@@ -144,6 +151,8 @@ class Settings:
             problems.append("answer_mode must be auto, collection or retrieval")
         if self.collection_budget < 0:
             problems.append("collection_budget must be >= 0 (0: always retrieval)")
+        if self.max_upload_mb < 1 or self.queue_size < 1:
+            problems.append("max_upload_mb and queue_size must be >= 1")
         if not 0 < self.port < 65536:
             problems.append("port must be within 1..65535")
         if problems:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from .check import UNCITED, CitationReport
 from .citations import MARKER, PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Citation, statements
 from .errors import VJAError
+from .language import language_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from .assistant import Answer
@@ -44,7 +46,7 @@ def badges(text: str, badge: Callable[[int], str] | None = None) -> str:
 
 def _badge(n: int, c: Citation | None, anchor: str = "") -> str:
     """Badge [n] coloured by the verdict on citation ``c``; a link to the passage's entry when ``anchor``."""
-    label = f'<a href="#{anchor}">{n}</a>' if anchor else str(n)
+    label = f'<a href="#{anchor}-at">{n}</a>' if anchor else str(n)
     if c is None:  # not judged (no check, or the text is still streaming)
         return f'<sup class="vja-cite">{label}</sup>'
     tip = f"[{n}] {c.verdict} · score {c.score:.2f}" + (f" · not in the passage: {', '.join(c.missing)}"
@@ -93,8 +95,11 @@ def _judged(answer: Answer) -> list[Citation]:
     return list(answer.citations)
 
 
-def format_answer(answer: Answer) -> str:
-    """The final chat message: the answer with verdict badges, its Sources, and the check's figures."""
+def format_answer(answer: Answer, documents: Mapping[str, str] | None = None) -> str:
+    """The final chat message: the answer with verdict badges, its Sources, and the check's figures.
+
+    ``documents`` (doc_id -> whole text) shows each cited source as its whole document with the
+    evidence marked, instead of the passage the model read; a badge links to its first evidence span."""
     if answer.abstained:
         return (f'{html.escape(answer.text)}<br><span class="vja-muted">why: {html.escape(answer.reason)}</span>'
                 f"{answer_meta(answer)}")
@@ -104,11 +109,35 @@ def format_answer(answer: Answer) -> str:
     by_marker: dict[int, list[Citation]] = {}
     for c in _judged(answer):
         by_marker.setdefault(c.marker, []).append(c)
-    passages = {p.number: p for p in answer.passages}
+    passages = {p.number: _whole(p, documents) for p in answer.passages}
     entries = [_source(n, cites, passages.get(n), anchor(n)) for n, cites in sorted(by_marker.items())]
+    others = [p for p in answer.passages if p.number not in by_marker]
     footer = _footer(answer.check) if answer.check is not None else ""
     return (f"{_marked_text(answer.text, _spans(answer), lambda n: anchor(n) if n in by_marker else '')}"
-            f"{SOURCES_START}<h4>Sources</h4>{''.join(entries)}{footer}{answer_meta(answer)}</div>")
+            f"{SOURCES_START}<h4>Sources</h4>{''.join(entries)}{_uncited(others)}{footer}{answer_meta(answer)}</div>")
+
+
+def _whole(p: Passage, documents: Mapping[str, str] | None) -> Passage:
+    """``p`` widened to its whole document when ``documents`` holds that document's text."""
+    text = (documents or {}).get(p.doc_id)
+    return replace(p, text=text, start=0, end=len(text)) if text else p
+
+
+def _uncited(passages: Sequence[Passage]) -> str:
+    """The passages the model was given but no sentence cites, behind a toggle."""
+    if not passages:
+        return ""
+    rows = "".join(f"<li>[{p.number}] <b>{html.escape(p.title or p.filename)}</b> "
+                   f'<span class="vja-meta">· <code>{html.escape(p.filename)}</code> · '
+                   f"{html.escape(_cut(p.text))}</span></li>" for p in passages)
+    return (f'<details class="vja-uncited"><summary class="vja-meta">{len(passages)} more '
+            f'{"source" if len(passages) == 1 else "sources"} given to the model, not cited</summary>'
+            f'<ul class="vja-notes">{rows}</ul></details>')
+
+
+def _cut(text: str, size: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= size else flat[:size].rsplit(" ", 1)[0] + "…"
 
 
 def answer_meta(answer: Answer) -> str:
@@ -130,8 +159,10 @@ def _source(marker: int, cites: list[Citation], p: Passage | None, anchor: str) 
     meta = [f"<code>{html.escape(first.filename)}</code>"]
     if p is not None and p.date:
         meta.append(html.escape(p.date))
+    if p is not None and p.language:
+        meta.append(html.escape(language_name(p.language)))
     if p is not None:
-        meta.append(f"passage chars {p.start}–{p.end}")
+        meta.append(f"chars {p.start}–{p.end}" + (" (whole document)" if p.start == 0 and p.end > 0 else ""))
     notes, seen = [], set()
     for c in cites:
         if (c.statement, c.start, c.end) in seen:
@@ -142,11 +173,11 @@ def _source(marker: int, cites: list[Citation], p: Passage | None, anchor: str) 
                      f"chars {c.start}–{c.end} · for “{html.escape(' '.join(c.statement.split()))}”{lacks}</li>")
     return (f"<details><summary>{_badge(marker, worst)} <b>{html.escape(first.title or first.filename)}</b> "
             f'<span class="vja-meta">· {" · ".join(meta)}</span></summary>'
-            f'<blockquote class="vja-passage" id="{anchor}">{_evidence(p, cites)}</blockquote>'
+            f'<blockquote class="vja-passage" id="{anchor}">{_evidence(p, cites, anchor)}</blockquote>'
             f'<ul class="vja-notes">{"".join(notes)}</ul></details>')
 
 
-def _evidence(p: Passage | None, cites: Sequence[Citation]) -> str:
+def _evidence(p: Passage | None, cites: Sequence[Citation], anchor: str = "") -> str:
     """The passage, escaped, with every evidence span in ``<mark>`` (overlapping spans merged).
 
     A span is marked only where the passage really holds the quote; without the passage the
@@ -154,8 +185,9 @@ def _evidence(p: Passage | None, cites: Sequence[Citation]) -> str:
     in Gradio's Markdown and the rest of the passage would be read as Markdown.
     """
     if p is None:
-        return _lines("<br>".join(dict.fromkeys(f"<mark>{html.escape(c.quote.strip())}</mark>"
-                                                for c in cites if c.quote)))
+        start = f'<span id="{anchor}-at"></span>' if anchor else ""
+        return start + _lines("<br>".join(dict.fromkeys(f"<mark>{html.escape(c.quote.strip())}</mark>"
+                                                        for c in cites if c.quote)))
     spans = sorted((c.start - p.start, c.end - p.start) for c in cites
                    if p.start <= c.start < c.end <= p.end and p.text[c.start - p.start:c.end - p.start] == c.quote)
     merged: list[list[int]] = []
@@ -165,11 +197,13 @@ def _evidence(p: Passage | None, cites: Sequence[Citation]) -> str:
         else:
             merged.append([s, e])
     out, pos = [], 0
-    for s, e in merged:
-        out.append(f"{html.escape(p.text[pos:s])}<mark>{html.escape(p.text[s:e])}</mark>")
+    for i, (s, e) in enumerate(merged):  # the first span has an id: a badge scrolls the document to it
+        mark = f'<mark id="{anchor}-at">' if anchor and i == 0 else "<mark>"
+        out.append(f"{html.escape(p.text[pos:s])}{mark}{html.escape(p.text[s:e])}</mark>")
         pos = e
     out.append(html.escape(p.text[pos:]))
-    return _lines("".join(out).strip())
+    start = "" if merged or not anchor else f'<span id="{anchor}-at"></span>'
+    return start + _lines("".join(out).strip())
 
 
 def _lines(shown: str) -> str:

@@ -199,11 +199,14 @@ class ChunkStore:
                 return out
 
     def documents(self) -> list[dict[str, Any]]:
-        """One row per document: its fields plus the number of chunks."""
+        """One row per document: its fields, the number of chunks, and when it was first added (UTC, ISO)."""
         rows: dict[str, dict[str, Any]] = {}
         for meta in self._get_all(["metadatas"])["metadatas"]:
             row = rows.setdefault(str(meta["doc_id"]), {k: meta.get(k, "") for k in _DOC_FIELDS} | {"chunks": 0})
             row["chunks"] += 1
+        whole = self._docs.get(ids=list(rows), include=["metadatas"]) if rows else {"ids": [], "metadatas": []}
+        for doc_id, meta in zip(whole["ids"], whole["metadatas"] or []):
+            rows[doc_id]["added"] = str((meta or {}).get("added", ""))
         return sorted(rows.values(), key=lambda r: (r["filename"], r["doc_id"]))
 
     def all_chunks(self) -> list[StoredChunk]:
