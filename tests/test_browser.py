@@ -179,7 +179,7 @@ def test_an_uploaded_file_is_answered_from_then_deleted(page, app, tmp_path) -> 
     page.wait_for_selector("#vja-docs-status .vja-ok")
     assert "added quy nhon lighthouse.txt" in page.locator("#vja-docs-status").inner_text()
     page.wait_for_function(f"() => {ROWS} === 6")
-    stored = app[1].settings.uploads_dir / "quy nhon lighthouse.txt"
+    stored = app[1].settings.uploads / "quy nhon lighthouse.txt"
     assert stored.read_text(encoding="utf-8") == FACT  # kept under our folder, not Gradio's temp file
     reply = ask(page, "What colour is the Quy Nhon harbour lighthouse?")  # the 135M model answers this one
     assert "white" in reply.inner_text().split("Sources")[0] and "quy nhon lighthouse.txt" in reply.inner_text()
@@ -190,6 +190,7 @@ def test_an_uploaded_file_is_answered_from_then_deleted(page, app, tmp_path) -> 
     page.wait_for_function(f"() => {ROWS} === 5")
     assert "deleted quy nhon lighthouse.txt" in page.locator("#vja-docs-status").inner_text()
     assert all(d["filename"] != "quy nhon lighthouse.txt" for d in app[1].documents())
+    assert not stored.exists()  # our copy goes with it
 
 
 def test_a_rejected_file_and_a_bad_question_show_their_reason(page, app, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -128,7 +128,8 @@ class Settings:
         self.models_dir = Path(self.models_dir or self.home / "models").expanduser()
         self.store_dir = Path(self.store_dir or self.home / "vectorstore").expanduser()
         self.state_dir = Path(self.state_dir).expanduser() if self.state_dir else None
-        self.uploads_dir = Path(self.uploads_dir or self.store_dir.parent / "uploads").expanduser()
+        # left unset until used, so that replace(store_dir=...) moves the uploads with the store
+        self.uploads_dir = Path(self.uploads_dir).expanduser() if self.uploads_dir else None
         self.validate()
 
     def validate(self) -> None:
@@ -173,6 +174,11 @@ class Settings:
                               "see vjassistant.config.Settings for the valid names")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def uploads(self) -> Path:
+        """Where the browser UI keeps uploaded files: ``uploads_dir``, or "uploads" beside the store."""
+        return self.uploads_dir or self.store_dir.parent / "uploads"
 
     def replace(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 Chat (``respond``: the conversation as Gradio message dicts, streamed, then the checked answer),
 documents (upload, list, remove, re-ingest), exports and the first screen. ui.py wires these to
-components; tests call them directly. Uploaded files are copied into ``settings.uploads_dir``
+components; tests call them directly. Uploaded files are copied into ``settings.uploads``
 under a name made safe here: a browser's file name is never used as a path.
 """
 from __future__ import annotations
@@ -241,8 +241,7 @@ def store_uploads(files: Sequence[str | Path], folder: Path, max_bytes: int
 def ingest_uploads(assistant: Assistant, files: Sequence[str | Path], progress: Progress = _quiet) -> str:
     """Store and ingest uploaded files, then make the collection ready again; an HTML report."""
     s = assistant.settings
-    assert s.uploads_dir is not None
-    paths, refused = store_uploads(files, s.uploads_dir, s.max_upload_mb * 1_000_000)
+    paths, refused = store_uploads(files, s.uploads, s.max_upload_mb * 1_000_000)
     return ingest_paths(assistant, paths, progress, refused)
 
 
@@ -274,15 +273,19 @@ def prepare(assistant: Assistant, progress: Progress = _quiet) -> None:
 
 
 def remove_documents(assistant: Assistant, doc_ids: Sequence[str], progress: Progress = _quiet) -> str:
-    """Delete documents by id, then rebuild the collection state; an HTML report."""
+    """Delete documents by id (and the copy of an uploaded file), then rebuild the collection state;
+    an HTML report. Files elsewhere on disk are the user's and stay."""
     if not doc_ids:
         return '<p class="vja-muted">Select the documents to delete first.</p>'
-    names = {d["doc_id"]: d["filename"] for d in assistant.documents()}
+    docs = {d["doc_id"]: d for d in assistant.documents()}
+    uploads = assistant.settings.uploads.resolve()
     gone = []
-    for doc_id in doc_ids:
-        if doc_id in names:
-            assistant.remove(doc_id)
-            gone.append(names[doc_id])
+    for doc_id in (i for i in doc_ids if i in docs):
+        assistant.remove(doc_id)
+        gone.append(docs[doc_id]["filename"])
+        source = Path(docs[doc_id]["source"]).resolve()
+        if source.parent == uploads:
+            source.unlink(missing_ok=True)
     if gone:
         prepare(assistant, progress)
     return f'<p class="vja-ok">deleted {", ".join(map(html.escape, gone))}</p>' if gone else \
