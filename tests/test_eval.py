@@ -231,3 +231,14 @@ def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_questions():
     assert lo < lo2 < 0.5 < hi2 < hi
     assert bootstrap_interval([0.7] * 10) == pytest.approx((0.7, 0.7))
     assert bootstrap_interval(few) == (lo, hi)  # seeded: the same figures every run
+
+
+def test_key_facts_match_whole_words_without_case_accents_or_capital_d():
+    from vjassistant.evaluation.chat import fact_found
+
+    # "Đ" in capitals folds to "D" like "đ": "KH&ĐT" is the variant "KH&DT" (it did not match before).
+    assert fact_found(["KH&DT"], "NIC trực thuộc Bộ KH&ĐT [2].")
+    assert fact_found(["Trung tam Doi moi sang tao"], "Trung tâm Đổi mới sáng tạo Quốc gia [4]")
+    assert fact_found(["startup"], "It helps startups [1].")
+    assert not fact_found(["39"], "There are 390 projects [5].")
+    assert not fact_found(["JETRO"], "The documents name nobody.")

@@ -231,3 +231,9 @@ def test_a_caption_is_no_evidence_across_languages(checker):
                         statement_language="vi", passage_language="fr")
     assert passage[r.start:r.end] != "Photo : VNA" and r.verdict != SUPPORTED
     assert verdict(checker, "Chương trình sẽ đào tạo 10.000 kỹ sư đến năm 2030.", passage, "vi", "fr") == SUPPORTED
+
+
+def test_capital_d_with_stroke_folds_like_the_small_one():
+    from vjassistant.textnorm import unaccented
+
+    assert unaccented("Đổi mới KH&ĐT") == "Doi moi KH&DT"

@@ -99,9 +99,9 @@ def simple(text: str) -> str:
 
 
 def unaccented(text: str) -> str:
-    """``text`` without accents or tone marks, "đ" read as "d" (casefold first for "Đ"):
-    "phạm minh chính" -> "pham minh chinh"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d"))
+    """``text`` without accents or tone marks, "đ" read as "d" and "Đ" as "D":
+    "phạm minh chính" -> "pham minh chinh", "KH&ĐT" -> "KH&DT"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
