@@ -1,4 +1,6 @@
-"""Regenerate docs/screenshot.png: the UI answering an example question with the default model.
+"""Regenerate docs/screenshot.png (the UI answering an example question with the default model, its
+first citation opened at the highlighted evidence) and docs/screenshot-start.png (the first screen:
+what the assistant knows, example questions and the documents panel).
 
 Dev-only tool, not a dependency of the package. It needs Playwright's Python package and a
 system Chromium; it never downloads a browser (`playwright install` is not needed):
@@ -23,8 +25,9 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="qwen2.5-coder-1.5b")
-    p.add_argument("--question", type=int, default=0, help="index of the example question to click")
+    p.add_argument("--question", type=int, default=0, help="index of the example question to ask")
     p.add_argument("--out", type=Path, default=HERE / "screenshot.png")
+    p.add_argument("--start", type=Path, default=HERE / "screenshot-start.png")
     p.add_argument("--chromium", default="/usr/bin/chromium")
     args = p.parse_args()
 
@@ -46,7 +49,10 @@ def main() -> None:
                                                    "--disable-background-networking", "--disable-component-update"])
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
                 page.goto(url, wait_until="load")  # not "networkidle": the queue keeps an event stream open
-                page.get_by_text(EXAMPLES[args.question], exact=True).first.click()  # fills the question box
+                page.wait_for_selector("#vja-docs [role=grid]")
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(args.start))
+                page.locator("#vja-question textarea").fill(EXAMPLES[args.question])
                 page.locator("#vja-question textarea").press("Enter")
                 # The final message carries its timings line (an abstention too).
                 page.wait_for_selector("#vja-chat .vja-timings", timeout=180_000)
@@ -58,7 +64,7 @@ def main() -> None:
                 browser.close()
         finally:
             demo.close()
-    print(f"wrote {args.out}")
+    print(f"wrote {args.start} and {args.out}")
 
 
 if __name__ == "__main__":
