@@ -237,3 +237,20 @@ def test_capital_d_with_stroke_folds_like_the_small_one():
     from vjassistant.textnorm import unaccented
 
     assert unaccented("Đổi mới KH&ĐT") == "Doi moi KH&DT"
+
+
+def test_the_evidence_span_is_the_sentence_that_says_it_not_the_whole_window():
+    # "signed" stands only two sentences on, in another matter: the evidence is the first sentence.
+    doc = ("On October 19th, 2020, in Hanoi, a cooperation agreement between NIC and JETRO was awarded in Vietnam. "
+           "The weather was mild that week. Several investors signed letters of intent.")
+    r = SupportChecker().support("The NIC and JETRO cooperation agreement was signed on October 19th, 2020, in Hanoi, "
+                                 "Vietnam.", doc)
+    assert r.verdict == "supported"
+    assert doc[r.start:r.end].startswith("October 19th") and doc[r.start:r.end].endswith("Vietnam")
+
+
+def test_the_evidence_span_widens_to_a_neighbour_that_holds_a_name_it_needs():
+    doc = "Nakajima Takedo spoke first. He said JETRO has promoted Japanese FDI in Vietnam since 1993."
+    r = SupportChecker().support("Nakajima Takedo said JETRO has promoted Japanese FDI in Vietnam since 1993.", doc)
+    span = doc[r.start:r.end]
+    assert r.verdict == "supported" and span.startswith("Nakajima") and span.endswith("1993")

@@ -314,7 +314,7 @@ class SupportChecker:
         unmatched = [k for k in st.content if k not in matched and k not in st.names and k not in st.numbers
                      and same]  # across languages only numbers and names can be missing
         result.missing = [st.surface.get(k, k) for k in missing + unmatched[:8]]
-        span = self._evidence(p, matched, window) if same and matched else None
+        span = self._evidence(p, matched, window, st.names | st.numbers) if same and matched else None
         if span is None and sentence is not None and p.sentence_spans:
             span = p.sentence_spans[sentence]
         if span is not None:
@@ -419,10 +419,20 @@ class SupportChecker:
         matched = {k: t for k, t in targets.items() if t is not None and t in window_keys}
         return matched, best_window
 
-    def _evidence(self, p: _Passage, matched: dict[str, str], window: tuple[int, int]) -> tuple[int, int] | None:
-        """Original offsets from the first to the last matched word inside the window."""
+    def _evidence(self, p: _Passage, matched: dict[str, str], window: tuple[int, int], decisive: set[str]
+                  ) -> tuple[int, int] | None:
+        """Original offsets from the first to the last matched word of the evidence: the window's
+        sentence holding the most matched words, widened only to the window's sentences holding a
+        matched name or number it lacks. A word of the statement that a neighbouring sentence also
+        happens to use ("Vietnam") does not stretch the span over three sentences."""
         wanted = set(matched.values())
-        hits = [t for t in p.toks[window[0]:window[1]] if t.key in wanted]
+        rows = [(a, b) for a, b in p.sentences if a < window[1] and b > window[0]] or [window]
+        held = [{t.key for t in p.toks[a:b]} & wanted for a, b in rows]
+        core = max(range(len(rows)), key=lambda i: (len(held[i]), -i))
+        needed = {matched[k] for k in matched if k in decisive} - held[core]
+        extra = [i for i, keys in enumerate(held) if keys & needed]
+        first, last = min([core, *extra]), max([core, *extra])
+        hits = [t for t in p.toks[rows[first][0]:rows[last][1]] if t.key in wanted]
         if not hits:
             return None
         return p.norm.original_span(hits[0].start, hits[-1].end)
