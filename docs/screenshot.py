@@ -60,6 +60,8 @@ def main() -> None:
                 if badge.count():
                     badge.click()  # opens the cited document at its highlighted evidence
                 page.wait_for_timeout(800)
+                page.evaluate("window.scrollTo(0, 0)")  # the page, not the chat: the opened document stays in view
+                page.wait_for_timeout(300)
                 page.screenshot(path=str(args.out))
                 browser.close()
         finally:
