@@ -314,7 +314,9 @@ class SupportChecker:
         unmatched = [k for k in st.content if k not in matched and k not in st.names and k not in st.numbers
                      and same]  # across languages only numbers and names can be missing
         result.missing = [st.surface.get(k, k) for k in missing + unmatched[:8]]
-        span = self._evidence(p, matched, window, st.names | st.numbers) if same and matched else None
+        # In one language ``first``..``end`` are still the window's sentences.
+        span = self._evidence(p, matched, p.sentences[first:end] or [window], st.names | st.numbers) \
+            if same and matched else None
         if span is None and sentence is not None and p.sentence_spans:
             span = p.sentence_spans[sentence]
         if span is not None:
@@ -419,14 +421,13 @@ class SupportChecker:
         matched = {k: t for k, t in targets.items() if t is not None and t in window_keys}
         return matched, best_window
 
-    def _evidence(self, p: _Passage, matched: dict[str, str], window: tuple[int, int], decisive: set[str]
+    def _evidence(self, p: _Passage, matched: dict[str, str], rows: Sequence[tuple[int, int]], decisive: set[str]
                   ) -> tuple[int, int] | None:
-        """Original offsets from the first to the last matched word of the evidence: the window's
-        sentence holding the most matched words, widened only to the window's sentences holding a
-        matched name or number it lacks. A word of the statement that a neighbouring sentence also
-        happens to use ("Vietnam") does not stretch the span over three sentences."""
+        """Original offsets from the first to the last matched word of the evidence: of the window's
+        sentences (``rows``, token ranges), the one holding the most matched words, widened only to
+        those holding a matched name or number it lacks. A word of the statement that a neighbouring
+        sentence also happens to use ("signed") does not stretch the span over three sentences."""
         wanted = set(matched.values())
-        rows = [(a, b) for a, b in p.sentences if a < window[1] and b > window[0]] or [window]
         held = [{t.key for t in p.toks[a:b]} & wanted for a, b in rows]
         core = max(range(len(rows)), key=lambda i: (len(held[i]), -i))
         needed = {matched[k] for k in matched if k in decisive} - held[core]

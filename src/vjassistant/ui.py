@@ -208,10 +208,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2, min_width=320):
                 with gr.Tab("Documents"):
                     rows, _ = collection_view()
-                    # Widths for the six columns: without them the wrapped titles took the panel's whole width.
                     table = gr.Dataframe(value=rows, headers=act.TABLE_HEADERS, interactive=False, wrap=True,
-                                         elem_id="vja-docs", show_label=False,
-                                         column_widths=["34%", "22%", "11%", "10%", "12%", "11%"])
+                                         elem_id="vja-docs", show_label=False, column_widths=act.TABLE_WIDTHS)
                     upload = gr.File(label="Add documents: txt, md, html, pdf", file_count="multiple",
                                      file_types=sorted(SUPPORTED_SUFFIXES), elem_id="vja-upload")
                     status = gr.HTML(elem_id="vja-docs-status")
