@@ -4,7 +4,7 @@ The app runs on a free local port with the real parts: the 135M model, the e5 em
 Chroma in a temp dir holding the bundled corpus (it answers by retrieval there: the corpus does
 not fit the 135M model's context). Each test opens a fresh page, as a person would, and does one
 thing a person does: read the collection, ask, follow a citation, upload, delete, start over,
-reload, and meet an error.
+reload, choose another model, and meet an error (a missing model, an unreadable store).
 """
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ import pytest
 from vjassistant import Assistant
 from vjassistant.ui import build_ui, launch
 
-from .conftest import free_port
+from .conftest import TEST_MODEL, free_port, model_file
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 QUESTION = "When was the cooperation agreement between NIC and JETRO signed?"  # the 135M model cites [n] here
 TIMEOUT = 120_000  # ms: an answer on 2 shared cores
+SPARE_MODEL = "spare-135m.gguf"
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
 if CHROMIUM is None:  # make test installs it; a bare pytest run says how
@@ -36,7 +37,12 @@ if CHROMIUM is None:  # make test installs it; a bare pytest run says how
 def app(real_assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
     """A page over its own store (the tests add and delete documents), sharing the session's models."""
     root = tmp_path_factory.mktemp("browser")
-    a = Assistant(real_assistant.settings.replace(store_dir=root / "store", uploads_dir=root / "uploads"),
+    models = root / "models"  # the test model, and the same file again as a second model to choose
+    models.mkdir()
+    (models / model_file().name).symlink_to(model_file())
+    (models / SPARE_MODEL).symlink_to(model_file())
+    a = Assistant(real_assistant.settings.replace(store_dir=root / "store", uploads_dir=root / "uploads",
+                                                  models_dir=models),
                   embedder=real_assistant.embedder, chat_model=real_assistant.chat_model)
     assert len(a.ingest_bundled_corpus().added) == 5
     demo = build_ui(a)
@@ -101,7 +107,8 @@ def test_an_answer_streams_with_a_badge_that_opens_the_whole_document_at_its_evi
     badge = reply.locator("sup.vja-cite a").first
     assert badge.is_visible() and "vja-supported" in badge.locator("xpath=..").get_attribute("class")
     timings = reply.locator(".vja-timings").inner_text()
-    assert "answered from retrieved passages" in timings and "first token" in timings and "total" in timings
+    assert f"{TEST_MODEL} answered from retrieved passages" in timings
+    assert "first token" in timings and "total" in timings
     target = badge.get_attribute("href")
     details = reply.locator(f"details:has({target})")
     assert details.get_attribute("open") is None  # closed until the badge is clicked
@@ -213,3 +220,63 @@ def test_serving_beyond_this_machine_without_a_password_is_refused(tmp_path) -> 
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "Refusing to serve on 0.0.0.0 without authentication" in out.stderr
     assert "VJA_AUTH" in out.stderr
+
+
+def test_a_model_chosen_in_settings_answers_the_next_question(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name="Settings").click()
+    page.locator("#vja-model input").click()
+    page.get_by_role("option", name=SPARE_MODEL).click()
+    reply = ask(page, QUESTION)
+    # not a preset, it gets the configured context, which holds the whole collection: no retrieval
+    assert f"{SPARE_MODEL} answered from the whole collection" in reply.locator(".vja-timings").inner_text()
+
+
+@pytest.fixture
+def open_page(browser):  # type: ignore[no-untyped-def]
+    """Serve ``assistant``'s page and open it in a fresh browser context; everything closed after."""
+    opened = []
+
+    def open_(assistant: Assistant):  # type: ignore[no-untyped-def]
+        demo = build_ui(assistant)
+        url = launch(demo, "127.0.0.1", free_port(), block=False)
+        context = browser.new_context()
+        opened.append((demo, context))
+        pg = context.new_page()
+        pg.set_default_timeout(TIMEOUT)
+        pg.goto(url)
+        pg.wait_for_selector("#vja-chat .vja-welcome")
+        return pg
+
+    yield open_
+    for demo, context in opened:
+        context.close()
+        demo.close()
+
+
+def test_a_missing_model_is_reported_with_the_command_that_pulls_it(open_page, real_assistant, tmp_path
+                                                                     ) -> None:  # type: ignore[no-untyped-def]
+    doc = tmp_path / "lighthouse.txt"
+    doc.write_text(FACT, encoding="utf-8")
+    a = Assistant(store_dir=tmp_path / "store", models_dir=tmp_path / "no-models", model=TEST_MODEL,
+                  embedder=real_assistant.embedder)
+    assert a.ingest([doc]).added
+    page = open_page(a)
+    assert "I can answer from 1 document" in page.locator("#vja-chat .vja-welcome").inner_text()
+    text = ask(page, "What colour is the Quy Nhon harbour lighthouse?").inner_text()
+    assert "⚠" in text and f"Model '{TEST_MODEL}' is not downloaded yet" in text, text
+    assert f"fix: vjassistant models pull {TEST_MODEL}" in text and "Traceback" not in text
+
+
+def test_an_unreadable_store_is_reported_on_the_page_with_its_fix(open_page, real_assistant, tmp_path
+                                                                  ) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "chroma.sqlite3").write_bytes(b"not a database" * 1000)  # damaged, as after a bad copy
+    page = open_page(Assistant(store_dir=store, model=TEST_MODEL, embedder=real_assistant.embedder,
+                               chat_model=real_assistant.chat_model))
+    for where in ("#vja-chat .vja-welcome", "#vja-docs-status"):
+        text = page.locator(where).inner_text()
+        assert "Cannot open the vector store" in text and "fix: " in text and "Traceback" not in text, text
+    assert documents_shown(page) == 0
+    text = ask(page, QUESTION).inner_text()
+    assert "⚠" in text and "Cannot open the vector store" in text and "Traceback" not in text

@@ -92,19 +92,31 @@ def test_empty_store_says_there_are_no_documents(tmp_path: Path) -> None:
     empty = Assistant(store_dir=tmp_path / "empty", model=TEST_MODEL)
     final = run_chat(empty, "Who signed the MoU?")[-1]
     assert "No documents have been ingested yet." in final
-    from vjassistant.ui_actions import document_rows, welcome
+    from vjassistant.ui_actions import documents_view, welcome
     shown = welcome(empty, EXAMPLES)
-    assert "No documents yet" in shown and "Documents</b> panel" in shown and document_rows(empty) == []
+    assert "No documents yet" in shown and "Documents</b> panel" in shown and documents_view(empty) == ([], [], "")
 
 
 def test_the_first_screen_lists_what_the_assistant_knows(assistant: Assistant) -> None:
-    from vjassistant.ui_actions import document_rows, welcome
+    from vjassistant.ui_actions import documents_view, welcome
     shown = welcome(assistant, EXAMPLES)
     assert "I can answer from 5 documents" in shown and all(html.escape(q) in shown for q in EXAMPLES)
     assert shown.count("<li><b>") == 5 and "Hanoi" in shown  # a line of each document under its title
-    rows = document_rows(assistant)
+    rows, choices, error = documents_view(assistant)
     assert [r[1] for r in rows] == sorted(CORPUS_FILES) and {r[2] for r in rows} == {"EN", "FR", "VI"}
-    assert all(r[3] > 0 and len(r[5]) == 16 for r in rows)  # chunks, and when added (UTC, to the minute)
+    assert all(r[3] > 0 and len(r[5]) == 10 for r in rows)  # chunks, and the day added (UTC): one line
+    assert len(choices) == 5 and not error
+
+
+def test_an_unreadable_store_shows_its_error_and_fix_instead_of_the_collection(tmp_path: Path) -> None:
+    from vjassistant.ui_actions import documents_view, welcome
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "chroma.sqlite3").write_bytes(b"not a database" * 1000)
+    broken = Assistant(store_dir=store, model=TEST_MODEL)
+    rows, choices, error = documents_view(broken)
+    assert rows == [] and choices == [] and "Cannot open the vector store" in error and "fix: " in error
+    assert "Cannot open the vector store" in welcome(broken, EXAMPLES)
 
 
 def test_format_answer_escapes_document_text() -> None:
@@ -122,9 +134,10 @@ def test_format_answer_escapes_document_text() -> None:
     assert "2020-10-25 · English" in shown and "chars 10–44" in shown
     assert "Citations checked" not in shown  # no check, no figures
     revised = format_answer(Answer(question="q", text="They signed on 19 Oct 2020 [1].", citations=[c], passages=[p],
-                                   mode="collection", revised=True, timings={"first_token_s": 0.6, "total_s": 3.1}))
-    assert "answered from the whole collection; first token 0.6 s; total 3.1 s; the check revised the streamed text" \
-        in revised
+                                   mode="collection", revised=True, timings={"first_token_s": 0.6, "total_s": 3.1},
+                                   model="qwen2.5-coder-1.5b"))
+    assert ("qwen2.5-coder-1.5b answered from the whole collection; first token 0.6 s; total 3.1 s; "
+            "the check revised the streamed text") in revised
     abstained = format_answer(Answer(question="q", text="No <b>answer</b>.", abstained=True, reason="low score"))
     assert "&lt;b&gt;" in abstained and "why: low score" in abstained and "Sources" not in abstained
 

@@ -61,6 +61,12 @@ def format_error(exc: VJAError) -> str:
     return f"⚠️ **{html.escape(exc.message)}**{hint}"
 
 
+def error_html(exc: VJAError) -> str:
+    """A VJAError as an HTML status line (the documents panel): what happened, then the fix."""
+    hint = f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
+    return f'<p class="vja-error">⚠️ <b>{html.escape(exc.message)}</b>{hint}</p>'
+
+
 class _Span(NamedTuple):
     """One answer sentence to render: its span in the text, the verdict on it, its citations by marker."""
 
@@ -141,10 +147,11 @@ def _cut(text: str, size: int = 160) -> str:
 
 
 def answer_meta(answer: Answer) -> str:
-    """Which mode answered, how long it took, and whether the check changed what streamed."""
+    """Which model answered, in which mode, how long it took, and whether the check changed what streamed."""
     t = answer.timings
     mode = {"collection": "the whole collection", "retrieval": "retrieved passages"}.get(answer.mode, "")
-    parts = [f"answered from {mode}"] if mode else []
+    who = f"{answer.model} answered" if answer.model else "answered"
+    parts = [f"{who} from {mode}"] if mode else []
     shown = (("retrieve_s", "retrieval"), ("first_token_s", "first token"), ("total_s", "total"))
     parts += [f"{label} {t[key]:.1f} s" for key, label in shown if key in t]
     if answer.revised:

@@ -82,9 +82,10 @@ class ChunkStore:
             raise
         except Exception as exc:  # chromadb raises many types; all mean "can't open"
             where = url or str(path)
-            raise StoreError(f"Cannot open the vector store at {where}: {exc}",
-                             "check the Chroma server is running (chroma run --path DIR)" if url
-                             else "check the folder is writable, or point VJA_STORE_DIR elsewhere") from exc
+            fix = ("check the Chroma server is running (chroma run --path DIR)" if url else
+                   "check the folder is readable and writable; if its files are damaged, move it aside and "
+                   "ingest your documents again, or point VJA_STORE_DIR elsewhere")
+            raise StoreError(f"Cannot open the vector store at {where}: {exc}", fix) from exc
         self._name, self._dim = collection, dim
         self._check_compatible(embedder_name, dim, url or str(path))
 

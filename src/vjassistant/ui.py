@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .documents import SUPPORTED_SUFFIXES
 from .errors import ConfigError, VJAError
-from .render import format_answer, format_error
+from .render import error_html, format_answer, format_error
 from .ui_actions import SEARCHING, history_pairs
 
 __all__ = ["build_ui", "chat_fn", "format_answer", "history_pairs", "launch", "serve", "SEARCHING"]
@@ -131,7 +131,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         return lambda share, what: progress(share, desc=what)
 
     def collection_view() -> tuple[Any, Any]:
-        return act.document_rows(assistant), gr.update(choices=act.document_choices(assistant), value=[])
+        rows, choices, _ = act.documents_view(assistant)
+        return rows, gr.update(choices=choices, value=[])
 
     def on_ask(message: str, history: list[Any], model: str, top_k: float, language: str, temperature: float
             ) -> Iterator[tuple[Any, ...]]:
@@ -149,14 +150,19 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             yield shown, "", answer, gr.update(value=str(md), visible=True), gr.update(value=str(js), visible=True)
 
     def restore(saved: list[Any] | None) -> tuple[Any, ...]:
-        return (gr.update(value=list(saved or []), placeholder=act.welcome(assistant, EXAMPLES)), *collection_view())
+        """A page (re)opened: its saved conversation, the collection as it is now (or why the store
+        cannot be read) and the models on disk now."""
+        rows, choices, error = act.documents_view(assistant)
+        models = act.pulled_models(assistant)
+        return (gr.update(value=list(saved or []), placeholder=act.welcome(assistant, EXAMPLES)), rows,
+                gr.update(choices=choices, value=[]), error, gr.update(choices=models))
 
     def on_upload(files: list[Any] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:
         paths = [getattr(f, "name", f) for f in files or []]
         try:
             status = act.ingest_uploads(assistant, paths, progress_of(progress))
         except VJAError as exc:
-            status = format_error(exc)
+            status = error_html(exc)
         return (status, *collection_view(), None)
 
     def on_documents(action: Callable[..., str]) -> Callable[..., tuple[Any, ...]]:
@@ -165,7 +171,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             try:
                 status = action(assistant, list(doc_ids or []), progress_of(progress))
             except VJAError as exc:
-                status = format_error(exc)
+                status = error_html(exc)
             return (status, *collection_view())
         return handler
 
@@ -207,19 +213,20 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     js = gr.DownloadButton("Export JSON", size="sm", visible=False, elem_id="vja-export-json")
             with gr.Column(scale=2, min_width=320):
                 with gr.Tab("Documents"):
-                    rows, _ = collection_view()
+                    rows, choices, error = act.documents_view(assistant)
                     table = gr.Dataframe(value=rows, headers=act.TABLE_HEADERS, interactive=False, wrap=True,
                                          elem_id="vja-docs", show_label=False, column_widths=act.TABLE_WIDTHS)
                     upload = gr.File(label="Add documents: txt, md, html, pdf", file_count="multiple",
                                      file_types=sorted(SUPPORTED_SUFFIXES), elem_id="vja-upload")
-                    status = gr.HTML(elem_id="vja-docs-status")
-                    chosen = gr.Dropdown(choices=act.document_choices(assistant), multiselect=True,
+                    status = gr.HTML(error, elem_id="vja-docs-status")
+                    chosen = gr.Dropdown(choices=choices, multiselect=True,
                                          label="Selected documents", elem_id="vja-chosen")
                     with gr.Row():
                         delete = gr.Button("Delete", variant="stop", size="sm", elem_id="vja-delete")
                         reingest = gr.Button("Re-ingest", size="sm", elem_id="vja-reingest")
                 with gr.Tab("Settings"):
-                    model = gr.Dropdown(act.pulled_models(assistant), value=s.model, label="Model (pulled presets)")
+                    model = gr.Dropdown(act.pulled_models(assistant), value=s.model, label="Model (pulled presets)",
+                                        elem_id="vja-model")
                     top_k = gr.Slider(1, 8, value=s.top_k, step=1, label="Passages per answer (retrieval mode)")
                     language = gr.Radio(list(act.ANSWER_LANGUAGES), value="auto", label="Answer language")
                     temperature = gr.Slider(0.0, 1.5, value=s.temperature, step=0.05, label="Temperature")
@@ -231,7 +238,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         question.stop(None, cancels=[asked], api_visibility="private")
         new_chat.click(lambda: ([], None, hidden, hidden, [], ""), outputs=[chatbot, last, md, js, saved, question],
                        api_visibility="private")
-        demo.load(restore, [saved], [chatbot, table, chosen], api_visibility="private")
+        demo.load(restore, [saved], [chatbot, table, chosen, status, model], api_visibility="private")
         upload.upload(on_upload, [upload], [status, table, chosen, upload], api_name="ingest", **busy)
         for button, action in ((delete, act.remove_documents), (reingest, act.reingest_documents)):
             button.click(on_documents(action), [chosen], [status, table, chosen], api_visibility="private", **busy)

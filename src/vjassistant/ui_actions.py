@@ -22,7 +22,7 @@ from .documents import SUPPORTED_SUFFIXES
 from .errors import InputError, VJAError
 from .language import LANGUAGE_NAMES
 from .models import list_models
-from .render import SOURCES_START, badges, format_answer, format_error
+from .render import SOURCES_START, badges, error_html, format_answer, format_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from .answer import Answer
@@ -309,19 +309,17 @@ def reingest_documents(assistant: Assistant, doc_ids: Sequence[str], progress: P
     return ingest_paths(assistant, paths, progress, refused)
 
 
-def document_rows(assistant: Assistant) -> list[list[Any]]:
-    """The collection as table rows: title, file, language, chunks, date, when added."""
-    rows = []
-    for d in assistant.documents():
-        added = str(d.get("added") or "")[:16].replace("T", " ")
-        rows.append([d.get("title") or d["filename"], d["filename"], str(d.get("language", "")).upper(),
-                     d.get("chunks", 0), d.get("date") or "", added])
-    return rows
-
-
-def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
-    """(label, doc_id) for the documents menu."""
-    return [(f"{d['filename']} · {d.get('title') or ''}"[:90], d["doc_id"]) for d in assistant.documents()]
+def documents_view(assistant: Assistant) -> tuple[list[list[Any]], list[tuple[str, str]], str]:
+    """The collection read once, as table rows (title, file, language, chunks, date, day added) and
+    menu choices (label, doc_id); with an unreadable store, none of either and the error as HTML."""
+    try:
+        docs = assistant.documents()
+    except VJAError as exc:
+        return [], [], error_html(exc)
+    rows = [[d.get("title") or d["filename"], d["filename"], str(d.get("language", "")).upper(),
+             d.get("chunks", 0), d.get("date") or "", str(d.get("added") or "")[:10]] for d in docs]
+    choices = [(f"{d['filename']} · {d.get('title') or ''}"[:90], d["doc_id"]) for d in docs]
+    return rows, choices, ""
 
 
 def pulled_models(assistant: Assistant) -> list[str]:
@@ -340,7 +338,7 @@ def welcome(assistant: Assistant, examples: Sequence[str]) -> str:
     try:
         docs = assistant.store.document_texts()
     except VJAError as exc:
-        return format_error(exc)
+        return f'<div class="vja-welcome">{error_html(exc)}</div>'
     if not docs:
         return ('<div class="vja-welcome"><h3>No documents yet</h3><p>Upload txt, md, html or pdf files in the '
                 "<b>Documents</b> panel (or run <code>vjassistant ingest PATH</code>), then ask about them.</p></div>")
