@@ -65,6 +65,10 @@ CSS = """
 .vja-ok { color: #166534; margin: 0.2rem 0; } .vja-error { color: #991b1b; margin: 0.2rem 0; }
 .vja-muted, .vja-meta { color: var(--body-text-color-subdued); font-size: 0.86em; }
 .vja-docs { display: flex; flex-direction: column; gap: 0.55rem; }
+#vja-docs th, #vja-docs th *, #vja-docs .body-cell, #vja-docs .body-cell * {
+  font-family: var(--font); font-size: 0.8rem; }
+#vja-docs .body-cell:nth-last-child(-n+2) span { white-space: nowrap; }
+#vja-docs .body-cell .cell-wrap, #vja-docs th .cell-wrap { padding-left: 0.3rem; padding-right: 0.3rem; }
 #vja-chat .example { border: 1px solid var(--border-color-primary); border-radius: 10px;
   background: var(--background-fill-secondary); }
 #vja-chat .example:hover { border-color: var(--color-accent); }

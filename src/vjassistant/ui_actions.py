@@ -33,9 +33,10 @@ Messages = list[dict[str, Any]]
 
 ANSWER_LANGUAGES = {"auto": None, "English": "en", "French": "fr", "Vietnamese": "vi"}
 SEARCHING = '<span class="vja-muted">Searching your documents…</span>'
-TABLE_HEADERS = ["title", "file", "language", "chunks", "date", "added"]
-# Without widths the wrapped titles took the panel's whole width and hid the other columns.
-TABLE_WIDTHS = ["34%", "22%", "11%", "10%", "12%", "11%"]
+TABLE_HEADERS = ["title", "file", "lang", "chunks", "date", "added"]
+# Without widths the wrapped titles took the panel's whole width and hid the other columns; the
+# two dates get room for one line each.
+TABLE_WIDTHS = ["24%", "21%", "9%", "12%", "17%", "17%"]
 
 
 def _quiet(share: float, what: str) -> None:
