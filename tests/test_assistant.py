@@ -36,6 +36,72 @@ def test_ingest_is_idempotent_and_updates_changed_files(fake_assistant, docs):
     assert "rice exports" in texts and "JETRO" not in texts
 
 
+def test_a_path_given_as_one_string_is_that_path_not_its_characters(fake_assistant, docs):
+    a = fake_assistant()
+    report = a.ingest(str(docs))  # a str is iterable: "/" among its characters once walked the root
+    assert sorted(p.split("/")[-1] for p in report.added) == ["a.txt", "b.md"] and not report.failed
+    assert len(a.ingest(docs / "a.txt").unchanged) == 1  # a Path too
+
+
+def test_the_same_text_from_another_path_is_stored_once(fake_assistant, docs, tmp_path):
+    a = fake_assistant()
+    a.ingest([docs])
+    count = a.store.count()
+    copy = tmp_path / "elsewhere"
+    copy.mkdir()
+    (copy / "a copy.txt").write_bytes((docs / "a.txt").read_bytes())
+    report = a.ingest([copy])
+    assert report.duplicates == [(str((copy / "a copy.txt").resolve()), str((docs / "a.txt").resolve()))]
+    assert not report.added and a.store.count() == count
+    row = next(d for d in a.documents() if d["filename"] == "a.txt")
+    assert row["paths"] == [str((docs / "a.txt").resolve()), str((copy / "a copy.txt").resolve())]
+    assert len(a.ingest([copy]).duplicates) == 1 and a.store.count() == count  # again: still once
+    assert a.remove(copy / "a copy.txt") > 0  # any of its paths names it
+    assert [d["filename"] for d in a.documents()] == ["b.md"]
+
+
+def test_a_renamed_file_keeps_its_chunks_and_is_then_updated_in_place(fake_assistant, docs):
+    a = fake_assistant()
+    a.ingest([docs])
+    ids = {c.id for c in a.store.all_chunks()}
+    (docs / "a.txt").rename(docs / "agreement.txt")
+    report = a.ingest([docs])
+    assert report.moved == [(str((docs / "agreement.txt").resolve()), str((docs / "a.txt").resolve()))]
+    assert report.chunks == 0 and {c.id for c in a.store.all_chunks()} == ids  # nothing re-embedded
+    assert sorted(d["filename"] for d in a.documents()) == ["agreement.txt", "b.md"]
+    assert {c.meta["filename"] for c in a.store.all_chunks()} == {"agreement.txt", "b.md"}
+    assert len(a.ingest([docs]).unchanged) == 2
+    (docs / "agreement.txt").write_text("Agreement report\nNow about rice exports only.", encoding="utf-8")
+    changed = a.ingest([docs])
+    assert len(changed.updated) == 1 and not changed.added and len(a.documents()) == 2
+    assert "rice exports" in a.store.document_text(a.documents()[0]["doc_id"])
+
+
+def test_an_update_cut_off_before_its_record_is_finished_by_the_next_ingestion(fake_assistant, docs, monkeypatch):
+    a = fake_assistant(chunk_tokens=40, chunk_overlap=0)
+    a.ingest([docs])
+    long = "Agreement report\n" + " ".join(f"Sentence {i} says the harbour opened in {1900 + i}." for i in range(60))
+    (docs / "a.txt").write_text(long, encoding="utf-8")
+    a.ingest([docs])  # many chunks
+    short = "Agreement report\nThe harbour closed in 1999."
+    (docs / "a.txt").write_text(short, encoding="utf-8")
+
+    def crash(*args, **kwargs):  # dies after the new chunks are written, before the stale ones go
+        raise KeyboardInterrupt
+    monkeypatch.setattr(a.store._col, "delete", crash)
+    with pytest.raises(KeyboardInterrupt):
+        a.ingest([docs / "a.txt"])
+    monkeypatch.undo()
+    assert any(int(c.meta["end"]) > len(short) for c in a.store.all_chunks())  # stale text, for now
+    again = a.ingest([docs / "a.txt"])
+    assert len(again.updated) == 1  # not "unchanged": the record still held the old hash
+    clean = Assistant(a.settings.replace(store_dir=docs.parent / "clean"), embedder=FakeEmbedder())
+    clean.ingest([docs])
+    assert a.store.count() == clean.store.count()
+    assert a.store.document_text(a.documents()[0]["doc_id"]) == "Agreement report\nThe harbour closed in 1999."
+    assert all(int(c.meta["end"]) <= len(short) for c in a.store.all_chunks() if c.meta["filename"] == "a.txt")
+
+
 def test_bad_files_are_reported_and_nothing_stored_is_lost(fake_assistant, docs, tmp_path):
     a = fake_assistant()
     a.ingest([docs])

@@ -207,6 +207,12 @@ def test_missing_source_file_exit_2_subprocess(tmp_path):
                        "  fix: check the path of each --sources file\n"
 
 
+def test_a_device_as_source_is_named_for_what_it_is(capsys):
+    assert main(["check", "--text", "It opened in 2019 [1].", "--sources", "/dev/zero", "--no-semantic"]) == 2
+    err = capsys.readouterr().err
+    assert "Source [1] /dev/zero is not a regular file" in err and "fix: " in err
+
+
 def test_invalid_json_exit_2_subprocess():
     r = run("check", "-", stdin="{not json")
     assert r.returncode == 2 and "error: stdin is not valid JSON" in r.stderr and "fix:" in r.stderr

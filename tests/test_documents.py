@@ -1,8 +1,10 @@
 """Tests for documents.py: the bundled corpus, each file type, and every way loading fails."""
 from __future__ import annotations
 
+import itertools
 import random
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -184,6 +186,39 @@ def test_latin1_text_loads(tmp_path: Path) -> None:
     path = _write(tmp_path, "fr.txt", "Café, résumé et naïveté à Hanoï.\r\n".encode("latin-1"))
     doc = load_document(path)
     assert doc.text == "Café, résumé et naïveté à Hanoï."
+
+
+VIETNAMESE = ("Ký thỏa thuận hợp tác giữa Trung tâm Đổi mới sáng tạo Quốc gia và Tổ chức Xúc tiến Thương mại "
+              "Nhật Bản. Theo biên bản ghi nhớ hợp tác, Trưởng đại diện Văn phòng JETRO Hà Nội khẳng định rằng "
+              "JETRO luôn hợp tác tích cực với Bộ Kế hoạch và Đầu tư để thúc đẩy đầu tư của Nhật Bản vào Việt Nam.")
+
+
+def _cp1258(text: str) -> bytes:
+    """``text`` as Windows-1258 writes Vietnamese: a letter it lacks precomposed is a base letter
+    followed by its combining tone mark."""
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        base, *marks = unicodedata.normalize("NFD", ch)
+        for keep in itertools.chain.from_iterable(itertools.combinations(marks, k) for k in range(len(marks), -1, -1)):
+            head = unicodedata.normalize("NFC", base + "".join(keep))  # "ậ": "â" + the dot below
+            try:
+                out += (head + "".join(m for m in marks if m not in keep)).encode("cp1258")
+                break
+            except UnicodeEncodeError:
+                continue
+    return bytes(out)
+
+
+def test_vietnamese_in_cp1258_is_read_as_vietnamese_never_as_mojibake(tmp_path: Path) -> None:
+    data = _cp1258(VIETNAMESE)
+    assert data.decode("cp1252") != VIETNAMESE  # what reading it as Western text stored before ("Kyì thoÒa")
+    doc = load_document(_write(tmp_path, "vi-1258.txt", data))
+    assert doc.text == VIETNAMESE and doc.language == "vi"
+
+
+def test_french_in_cp1252_keeps_its_quotes_and_accents(tmp_path: Path) -> None:
+    text = "Le protocole d’accord a été signé à Hanoï le 1er mai ; « Où est l’œuvre ? » demanda-t-il."
+    assert load_document(_write(tmp_path, "fr-1252.txt", text.encode("cp1252"))).text == text
 
 
 def test_utf8_bom_and_crlf_are_normalised(tmp_path: Path) -> None:

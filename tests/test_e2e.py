@@ -174,6 +174,27 @@ def test_cli_ingest_list_remove_info(tmp_path):
     assert gone.returncode == 2 and "fix:" in gone.stderr
 
 
+def test_cli_list_into_a_closed_pipe_ends_quietly(real_assistant):
+    """`vjassistant list | head`: the reader leaves early; no BrokenPipeError trace, exit 0."""
+    proc = subprocess.Popen([sys.executable, "-m", "vjassistant.cli", "--store", str(real_assistant.settings.store_dir),
+                             "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_cli_shows_every_path_a_document_was_seen_at(tmp_path):
+    store = tmp_path / "s"
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    for folder in ("one", "two"):
+        (tmp_path / folder / "note.md").write_text("# Office\nThe JETRO office in Hanoi opened in 1993.")
+    cli("ingest", str(tmp_path / "one"), store=store)
+    out = cli("ingest", str(tmp_path / "two"), store=store)
+    assert "already stored 1" in out.stdout and f"already stored as {tmp_path / 'one' / 'note.md'}" in out.stdout
+    assert f"also at {tmp_path / 'two' / 'note.md'}" in cli("list", store=store).stdout
+
+
 def test_cli_chat_keeps_context(real_assistant):
     out = cli("chat", store=real_assistant.settings.store_dir,
               stdin="Who signed the MoU on May 1?\nWhere was it exchanged?\n\n")

@@ -48,6 +48,8 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, already stored as)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (new path, old path): a renamed file
     chunks: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,8 +194,9 @@ class Assistant:
         return self._chat_model
 
     # --- documents ---------------------------------------------------------------------
-    def ingest(self, paths: Iterable[str | Path], *, progress: bool = False) -> IngestReport:
-        """Add or update documents; unchanged files are skipped, bad ones reported and skipped."""
+    def ingest(self, paths: str | Path | Iterable[str | Path], *, progress: bool = False) -> IngestReport:
+        """Add or update documents (a file, a folder, or several of either); unchanged files are
+        skipped, bad ones reported and skipped."""
         from tqdm import tqdm
 
         files, problems = iter_files(paths)
@@ -204,13 +207,30 @@ class Assistant:
             except DocumentError as exc:
                 report.failed.append((str(path), exc.message))
                 continue
+            record = self.store.find_document(source=doc.source)  # after a rename, its id is the old path's
+            if record is not None:
+                doc = replace(doc, id=record["doc_id"])
             known = self.store.content_hash(doc.id)
             if known == doc.content_hash:
                 report.unchanged.append(doc.source)
-                continue
-            report.chunks += self._index(doc)
-            (report.updated if known else report.added).append(doc.source)
+            elif not self._known_text(doc, known, report):
+                report.chunks += self._index(doc)
+                (report.updated if known else report.added).append(doc.source)
         return report
+
+    def _known_text(self, doc: Document, known: str | None, report: IngestReport) -> bool:
+        """Whether ``doc``'s text is stored already under another document: then its path is added
+        to that one (which moves there when its own file is gone: a rename) instead of storing the
+        text twice, where every answer would get the same passage twice."""
+        twin = self.store.find_document(content_hash=doc.content_hash)
+        if twin is None or twin["doc_id"] == doc.id:
+            return False
+        if known is not None:  # this file held other text before: that version goes
+            self.store.delete_document(doc.id)
+        moved = not Path(twin["source"]).exists()
+        self.store.add_path(twin["doc_id"], doc.source, moved=moved)
+        (report.moved if moved else report.duplicates).append((doc.source, twin["source"]))
+        return True
 
     def _index(self, doc: Document) -> int:
         s = self.settings
@@ -223,11 +243,12 @@ class Assistant:
         return self.ingest(bundled_corpus(), progress=progress)
 
     def remove(self, target: str | Path) -> int:
-        """Delete a document by id, file path or file name; returns the chunks removed."""
+        """Delete a document by id, file path (any path it was seen at) or file name; returns the
+        chunks removed."""
         docs = self.store.documents()
         wanted = str(target)
         resolved = str(Path(wanted).expanduser().resolve())
-        matches = [d for d in docs if wanted == d["doc_id"] or d["source"] == resolved]
+        matches = [d for d in docs if wanted == d["doc_id"] or resolved in d["paths"]]
         if not matches:  # a bare file name is fine when it names one document only
             matches = [d for d in docs if wanted == d["filename"]]
             if len(matches) > 1:

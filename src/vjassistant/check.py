@@ -146,8 +146,9 @@ def as_passages(sources: Sequence[Passage | str | os.PathLike[str]]) -> list[Pas
             continue
         if isinstance(src, os.PathLike) or (isinstance(src, str) and _names_a_file(src)):
             path = Path(src).expanduser()
-            if not path.exists():
-                raise InputError(f"Source {path} does not exist", "check the path of each source file")
+            if not path.is_file():
+                what = "is not a regular file" if path.exists() else "does not exist"
+                raise InputError(f"Source {path} {what}", "check the path of each source file")
             doc = load_document(path)
             out.append(Passage(chunk_id=f"{doc.id}:all", doc_id=doc.id, source=doc.source, filename=doc.filename,
                                title=doc.title, date=doc.date, language=doc.language, start=0, end=len(doc.text),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -105,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(exc)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `vjassistant list | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush writes there
+        return 0
 
 
 def report_error(exc: VJAError) -> int:
@@ -145,6 +149,8 @@ def _run(args: argparse.Namespace) -> int:
         for d in [] if args.json else docs:
             print(f"{d['doc_id']}  {d['language']:2}  {d['date'] or '----------'}  {d['chunks']:3} chunks  "
                   f"{d['filename']}  {d['title']}")
+            for path in d["paths"][1:]:
+                print(f"{'':>18}also at {path}")
         if not docs and not args.json:
             print("no documents yet: vjassistant ingest PATH")
     elif args.command == "ask":
@@ -192,8 +198,14 @@ def _ingest(assistant: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-              f"failed {len(report.failed)}; {report.chunks} chunk(s) written")
+        same = f", already stored {len(report.duplicates)}" if report.duplicates else ""
+        moved = f", moved {len(report.moved)}" if report.moved else ""
+        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}{same}"
+              f"{moved}, failed {len(report.failed)}; {report.chunks} chunk(s) written")
+        for path, first in report.duplicates:
+            print(f"  {path}: already stored as {first}")
+        for path, old in report.moved:
+            print(f"  {path}: moved from {old} (its chunks kept)")
         for path, why in report.failed:
             print(f"  skipped {path}: {why}", file=sys.stderr)
     nothing_read = report.failed and not (report.added or report.updated or report.unchanged)
@@ -352,6 +364,9 @@ def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, 
         if path.is_dir():
             raise InputError(f"Source [{i}] {name} is a folder",
                              "list the files themselves, in the order of their [n] numbers")
+        if not path.is_file():
+            raise InputError(f"Source [{i}] {name} is not a regular file (a device, pipe or socket)",
+                             "give the documents as txt, md, html or pdf files")
         sources.append(path)  # a Path is always loaded as a file, never taken as text
     if args.text is not None:
         return _skip_headings(args.text), sources, None, "", None
@@ -385,7 +400,8 @@ def _read_input(path: Any) -> str:
     from .errors import InputError
 
     if not path.is_file():
-        raise InputError(f"{path} {'is a folder' if path.is_dir() else 'does not exist'}", "check the path")
+        what = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+        raise InputError(f"{path} {what}", "check the path")
     if path.suffix.lower() in (".html", ".htm", ".pdf"):
         from .documents import load_document
 

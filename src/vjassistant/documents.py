@@ -70,20 +70,40 @@ def _clean(text: str, markdown: bool = False) -> str:
 
 
 # --- readers -------------------------------------------------------------------------------
+# Among code pages that read a file equally cleanly, the ones of our languages come first.
+_PREFERRED = ("cp1252", "cp1258", "latin_1", "iso8859_15")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def _decode(data: bytes, path: Path) -> str:
-    """UTF-8 (BOM or not), UTF-16 with a BOM, else cp1252 (strict on 5 byte values, so
-    random binary fails it); NUL bytes or many control characters mean binary."""
+    """UTF-8 (BOM or not) or UTF-16 with a BOM; else the legacy code page charset-normalizer
+    finds reads the bytes most cleanly (cp1258 for Vietnamese, cp1252 for French; ties go to
+    ``_PREFERRED``). NUL bytes, many control characters or no clean reading at all mean the
+    file is refused: text read in the wrong code page would be stored as mojibake."""
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
-    binary = not utf16 and b"\x00" in data[:8192]
-    for encoding in ["utf-16"] if utf16 else [] if binary else ["utf-8-sig", "cp1252"]:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if len(re.findall(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", text)) <= len(text) // 100:
-            return text
-    raise DocumentError(f"{path.name} is not readable text (binary or unknown encoding)",
-                        "save it as UTF-8 text, or convert it to .txt/.md/.html/.pdf")
+    if not utf16 and b"\x00" in data[:8192]:
+        raise DocumentError(f"{path.name} is not readable text: it holds NUL bytes (a binary file?)",
+                            "give a txt/md/html/pdf document; save text as UTF-8")
+    try:
+        text: str | None = data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError:
+        text = None if utf16 else _legacy(data)
+    if text is None or len(_CONTROL.findall(text)) > len(text) // 100:
+        raise DocumentError(f"{path.name} is not readable text (binary, or an encoding that could not be told)",
+                            "save it as UTF-8 text, or convert it to .txt/.md/.html/.pdf")
+    return text
+
+
+def _legacy(data: bytes) -> str | None:
+    """``data`` read in the single-byte code page that reads it most cleanly; None when none does."""
+    from charset_normalizer import from_bytes
+
+    def rank(match: object) -> tuple[float, int]:
+        name = str(getattr(match, "encoding", ""))
+        return round(float(getattr(match, "chaos", 1.0)), 3), (_PREFERRED.index(name) if name in _PREFERRED else 9)
+
+    found = [m for m in from_bytes(data) if not m.encoding.startswith("utf")]
+    return str(min(found, key=rank)) if found else None
 
 
 _BLOCKS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
@@ -209,7 +229,8 @@ def load_document(path: str | Path) -> Document:
     """Read one supported file into a Document; raise DocumentError with a fix otherwise."""
     path = Path(path).expanduser()
     if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        what = ("is a folder, not a file" if path.is_dir() else
+                "is not a regular file (a device, pipe or socket)" if path.exists() else "does not exist")
         raise DocumentError(f"{path} {what}", "check the path (iter_files expands folders)")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -243,9 +264,12 @@ def load_document(path: str | Path) -> Document:
                     content_hash=hashlib.sha256(text.encode()).hexdigest())
 
 
-def iter_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+def iter_files(paths: str | Path | Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Expand files and folders (recursively, sorted, skipping hidden entries) into the
-    supported files, plus (path, reason) problems: missing paths and unsupported types."""
+    supported files, plus (path, reason) problems: missing paths and unsupported types.
+    A single str or Path is one path, never a sequence of characters to walk one by one."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     files: list[Path] = []
     problems: list[tuple[Path, str]] = []
     seen: set[Path] = set()
@@ -269,7 +293,7 @@ def iter_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path
         elif path.is_file():
             add(path)
         else:
-            problems.append((path, "not found"))
+            problems.append((path, "not a regular file" if path.exists() else "not found"))
     return files, problems
 
 

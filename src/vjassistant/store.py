@@ -117,7 +117,9 @@ class ChunkStore:
     # --- writes -------------------------------------------------------------------
     def upsert_document(self, doc: Document, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
         """Make ``chunks`` the document's chunks: write the new ones first, then drop stale ids,
-        so a failure half-way never leaves the document with no chunks at all."""
+        so a failure half-way never leaves the document with no chunks at all. The document's
+        record, with its content hash, is written last: a crash before it leaves the old hash (or
+        none), so the next ingestion sees the file as changed and finishes the job."""
         old = set(self._col.get(where={"doc_id": doc.id}, include=[])["ids"])
         if chunks:
             base = {"doc_id": doc.id, "source": doc.source, "filename": doc.filename, "title": doc.title,
@@ -130,13 +132,46 @@ class ChunkStore:
         if stale:
             self._col.delete(ids=stale)
         known = self._docs.get(ids=[doc.id], include=["metadatas"])
-        added = str(known["metadatas"][0].get("added", "")) if known["ids"] and known["metadatas"] else ""
+        before = dict(known["metadatas"][0] or {}) if known["ids"] and known["metadatas"] else {}
         meta = {k: getattr(doc, k.removeprefix("doc_")) for k in _DOC_FIELDS}
-        meta["added"] = added or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        meta["added"] = str(before.get("added") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        if before.get("paths"):
+            meta["paths"] = before["paths"]
         vector = embeddings.mean(axis=0) if len(embeddings) else np.ones(self._dim or 1)
         vector = vector / (np.linalg.norm(vector) or 1.0)  # the document's direction: its chunks' mean
         self._docs.upsert(ids=[doc.id], documents=[doc.text], metadatas=[meta],
                           embeddings=[vector.astype(np.float32).tolist()])
+        self._bump_revision()
+
+    def find_document(self, *, source: str = "", content_hash: str = "") -> dict[str, Any] | None:
+        """The record of a stored document whose file is ``source``, or whose text hashes to
+        ``content_hash``: its fields and ``paths``; None when there is none."""
+        where = {"source": source} if source else {"content_hash": content_hash}
+        got = self._docs.get(where=where, limit=1, include=["metadatas"])  # type: ignore[arg-type]
+        if not got["ids"] or not got["metadatas"]:
+            return None
+        meta = dict(got["metadatas"][0] or {})
+        return meta | {"doc_id": got["ids"][0], "paths": _paths(meta)}
+
+    def add_path(self, doc_id: str, path: str, *, moved: bool = False) -> None:
+        """Record that ``doc_id``'s text is also at ``path``; ``moved``: the document now lives
+        there (its file was renamed or moved), so its chunks point there too."""
+        got = self._docs.get(ids=[doc_id], include=["metadatas"])
+        meta = dict(got["metadatas"][0] or {}) if got["ids"] and got["metadatas"] else {}
+        if not meta:
+            return
+        others = [p for p in _paths(meta)[1:] if p != path]
+        if moved:
+            meta["source"], meta["filename"] = path, Path(path).name
+            chunks = self._col.get(where={"doc_id": doc_id}, include=["metadatas"])
+            if chunks["ids"]:
+                metas = [{**dict(m or {}), "source": path, "filename": Path(path).name}
+                         for m in chunks["metadatas"] or []]
+                self._col.update(ids=chunks["ids"], metadatas=metas)  # type: ignore[arg-type]
+        elif path != meta.get("source"):
+            others.append(path)
+        meta["paths"] = "\n".join(others)
+        self._docs.update(ids=[doc_id], metadatas=[meta])  # type: ignore[list-item]
         self._bump_revision()
 
     def delete_document(self, doc_id: str) -> int:
@@ -152,8 +187,12 @@ class ChunkStore:
 
     # --- reads --------------------------------------------------------------------
     def content_hash(self, doc_id: str) -> str | None:
-        got = self._col.get(where={"doc_id": doc_id}, limit=1, include=["metadatas"])
-        return str(got["metadatas"][0]["content_hash"]) if got["ids"] else None
+        """The hash of the text last stored whole for ``doc_id``: from its record, written after its
+        chunks (chunks alone may hold a newer hash than an update that did not finish)."""
+        got = self._docs.get(ids=[doc_id], include=["metadatas"])
+        if not got["ids"] or not got["metadatas"] or not got["metadatas"][0]:
+            return None
+        return str(got["metadatas"][0].get("content_hash") or "") or None
 
     def document_text(self, doc_id: str) -> str:
         """A stored document's whole clean text, "" when it is not stored."""
@@ -200,7 +239,8 @@ class ChunkStore:
                 return out
 
     def documents(self) -> list[dict[str, Any]]:
-        """One row per document: its fields, the number of chunks, and when it was first added (UTC, ISO)."""
+        """One row per document: its fields, the number of chunks, when it was first added (UTC,
+        ISO) and ``paths``, every file it was seen at (its own first)."""
         rows: dict[str, dict[str, Any]] = {}
         for meta in self._get_all(["metadatas"])["metadatas"]:
             row = rows.setdefault(str(meta["doc_id"]), {k: meta.get(k, "") for k in _DOC_FIELDS} | {"chunks": 0})
@@ -208,6 +248,9 @@ class ChunkStore:
         whole = self._docs.get(ids=list(rows), include=["metadatas"]) if rows else {"ids": [], "metadatas": []}
         for doc_id, meta in zip(whole["ids"], whole["metadatas"] or []):
             rows[doc_id]["added"] = str((meta or {}).get("added", ""))
+            rows[doc_id]["paths"] = [rows[doc_id]["source"], *_paths(dict(meta or {}))[1:]]
+        for row in rows.values():
+            row.setdefault("paths", [row["source"]])
         return sorted(rows.values(), key=lambda r: (r["filename"], r["doc_id"]))
 
     def all_chunks(self) -> list[StoredChunk]:
@@ -223,6 +266,11 @@ class ChunkStore:
                               n_results=n, include=["documents", "metadatas", "distances"])
         chunks = _stored(got["ids"][0], got["documents"][0], got["metadatas"][0])
         return [(c, 1.0 - float(d)) for c, d in zip(chunks, got["distances"][0])]
+
+
+def _paths(meta: dict[str, Any]) -> list[str]:
+    """A document record's files: its own, then the other paths its text was seen at."""
+    return [str(meta.get("source", "")), *(p for p in str(meta.get("paths") or "").split("\n") if p)]
 
 
 def documents_collection(collection: str) -> str:

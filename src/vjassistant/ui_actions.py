@@ -259,6 +259,11 @@ def ingest_paths(assistant: Assistant, paths: Sequence[Path], progress: Progress
         for key in done:
             done[key] += [Path(x).name for x in getattr(report, key)]
         failed += [(Path(p).name, why) for p, why in report.failed]
+        done["unchanged"] += [f"{Path(p).name} (already stored as {Path(first).name})"
+                              for p, first in report.duplicates + report.moved]
+        for p, _ in report.duplicates:  # an upload of a stored text: our copy of it is not needed
+            if Path(p).resolve().parent == assistant.settings.uploads.resolve():
+                Path(p).unlink(missing_ok=True)
     if any(done[k] for k in ("added", "updated")):
         prepare(assistant, progress)
     progress(1.0, "Done")
