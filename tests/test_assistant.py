@@ -238,6 +238,17 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path, docs):
     assert "broken.gguf" in err.value.message and "pull it again" in err.value.hint
 
 
+def test_a_missing_or_headerless_model_is_reported_even_for_a_question_declined_before_it_loads(tmp_path, docs):
+    bad = tmp_path / "truncated.gguf"
+    bad.write_bytes(b"\x00" * 64)  # not even a GGUF header
+    for model, message in ((str(bad), "is not a GGUF model"), (str(tmp_path / "gone.gguf"), "not found")):
+        a = Assistant(Settings.from_env(store_dir=tmp_path / "s", model=model), embedder=FakeEmbedder())
+        a.ingest([docs])
+        with pytest.raises(ModelError, match=message) as err:
+            a.ask("What is the capital of Peru?")  # nothing relevant: declined before any model would run
+        assert err.value.hint
+
+
 def test_lexical_index_sees_writes_made_through_another_store_handle(fake_assistant, docs):
     reader, writer = fake_assistant(), fake_assistant()  # same folder, like the UI and a CLI ingest
     writer.ingest([docs])

@@ -356,6 +356,7 @@ class Assistant:
         answer = Answer(question=question, text="", language=language, standalone_question=question)
         if self.store.count() == 0:
             return self._abstain(answer, say(NO_DOCUMENTS, language), "the store holds no documents", t0)
+        self._check_model_file()
         collection = self.collection()
         if collection is not None:
             messages = self._collection_context(answer, collection, history)
@@ -512,6 +513,16 @@ class Assistant:
         if 3 <= len(candidate) <= 3 * len(question) + 200:
             return candidate
         return f"{turns[-1][0]} {question}" if turns else question
+
+    def _check_model_file(self) -> None:
+        """Fail with the fix when the configured model file is missing or broken (a short or
+        headerless file), even for a question retrieval declines before the model would load:
+        otherwise such a model goes unnoticed until the first question that reaches it."""
+        s = self.settings
+        if self._chat_model is None and not s.llm_url:
+            from .models import resolve_model
+
+            resolve_model(s.model, s.models_dir)
 
     def _check_question(self, question: str) -> str:
         if question is not None and not isinstance(question, str):

@@ -14,7 +14,8 @@ Deterministic signals first, on normalised text (``textnorm``):
 The multilingual embedder is the secondary signal: statement-to-sentence cosine, blended in
 when statement and passage share a language (it carries paraphrases) and the main signal
 when they do not (word overlap says nothing there; names and numbers still must match).
-Without an embedder a cross-language pair is ``unverified``.
+Without an embedder a cross-language pair is ``unverified``. A sentence that gives the assistant
+orders (injection.py) counts as holding no words: it is never evidence.
 
 Every constant that turns these signals into a verdict lives in ``Thresholds``; the defaults
 were chosen on the dev split of the labelled set (``benchmarks/citation_check.py``).
@@ -32,6 +33,7 @@ from rapidfuzz import fuzz, process
 
 from .chunking import sentence_spans
 from .embeddings import Embedder
+from .injection import is_instruction
 from .language import VI_LETTERS, detect_language
 from .polarity import flipped, quantities
 from .retrieval import STOPWORDS
@@ -208,7 +210,7 @@ def _prepare(text: str) -> _Passage:
             j += 1
         while i < j and norm.starts[toks[i].start] < s:
             i += 1
-        ranges.append((i, j))
+        ranges.append((j, j) if is_instruction(text[s:e]) else (i, j))  # an order to the assistant is no evidence
         i = j
     return _Passage(text=text, norm=norm, toks=toks, sentences=ranges, sentence_spans=spans)
 
