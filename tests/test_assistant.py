@@ -227,6 +227,18 @@ def test_store_written_by_another_version_is_refused(tmp_path):
         ChunkStore(path=tmp_path, collection="vjassistant", embedder_name="fake-bow", dim=64)
 
 
+def test_a_store_cut_with_another_chunking_or_embedder_is_refused_with_the_fix(fake_assistant, docs):
+    fake_assistant(chunk_tokens=160, chunk_overlap=32).ingest([docs])
+    with pytest.raises(StoreError, match="chunks of 160/32 tokens") as err:
+        fake_assistant(chunk_tokens=200, chunk_overlap=32).store.count()
+    assert "--store" in err.value.hint and "VJA_CHUNK_TOKENS" in err.value.hint
+    settings = fake_assistant().settings
+    other = Assistant(settings, embedder=type("Other", (FakeEmbedder,), {"name": "other-embedder"})())
+    with pytest.raises(StoreError, match="built with the embedder 'fake-bow'"):
+        other.store.count()
+    assert fake_assistant().store.count() > 0  # the store itself is untouched
+
+
 def test_corrupt_model_file_is_a_clear_error(tmp_path, docs):
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + struct.pack("<I", 3) + b"\x00" * 64)  # a valid header, then nothing

@@ -110,6 +110,20 @@ def test_stream_yields_pieces_then_the_answer(real_assistant):
     assert_citations_resolve(answer)
 
 
+def test_two_threads_asking_at_once_take_turns_on_the_one_model(real_assistant):
+    import threading
+
+    question = "When was the cooperation agreement between NIC and JETRO signed?"
+    alone = real_assistant.ask(question).text
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda: got.append(real_assistant.ask(question).text)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert got == [alone] * 3  # greedy: what one asker alone gets, not a mix of two streams
+
+
 def test_unanswerable_question_abstains(real_assistant):
     answer = real_assistant.ask("What is the recipe for a chocolate soufflé?")
     assert answer.abstained

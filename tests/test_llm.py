@@ -34,7 +34,8 @@ def model_over(handler) -> tuple[OpenAICompatibleModel, list[dict]]:
             return httpx.Response(404)
         bodies.append(json.loads(request.content))
         return handler(bodies[-1])
-    model = OpenAICompatibleModel("http://llm.test", client=httpx.Client(transport=httpx.MockTransport(record)))
+    model = OpenAICompatibleModel("http://llm.test", client=httpx.Client(transport=httpx.MockTransport(record)),
+                                  retry_pauses=(0.0, 0.0))
     return model, bodies
 
 
@@ -74,11 +75,67 @@ def test_a_server_that_refuses_log_probabilities_is_asked_plainly_from_then_on()
     assert [b.get("logprobs", False) for b in bodies] == [True, False, False]
 
 
-def test_a_server_error_other_than_a_refused_option_is_reported_not_retried():
-    model, bodies = model_over(lambda body: httpx.Response(503, text="model is loading"))
-    with pytest.raises(LLMServerError, match="503") as err:
+def test_a_server_error_is_reported_not_retried():
+    model, bodies = model_over(lambda body: httpx.Response(500, text="template error"))
+    with pytest.raises(LLMServerError, match="500") as err:
         ask(model)
     assert len(bodies) == 1 and "logs" in err.value.hint
+
+
+def test_a_busy_server_is_asked_again_a_bounded_number_of_times():
+    replies = iter([httpx.Response(503, text="model is loading"),
+                    httpx.Response(200, content=sse(("In 1993 [1].", None)))])
+    model, bodies = model_over(lambda body: next(replies))
+    assert ask(model) == "In 1993 [1]." and len(bodies) == 2
+    model, bodies = model_over(lambda body: httpx.Response(503, text="model is loading"))
+    with pytest.raises(LLMServerError, match="503"):
+        ask(model)
+    assert len(bodies) == 3  # the first try and two more
+
+
+def test_a_server_that_is_down_is_reported_with_the_fix_after_the_retries():
+    calls = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        raise httpx.ConnectError("connection refused")
+    model = OpenAICompatibleModel("http://llm.test", client=httpx.Client(transport=httpx.MockTransport(refuse)),
+                                  retry_pauses=(0.0, 0.0))
+    with pytest.raises(LLMServerError, match="Cannot reach the LLM server") as err:
+        ask(model)
+    assert calls.count("POST") == 3 and "VJA_LLM_URL" in err.value.hint
+
+
+def test_a_slow_server_is_a_clear_error():
+    def slow(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(404)
+        raise httpx.ReadTimeout("timed out")
+    model = OpenAICompatibleModel("http://llm.test", client=httpx.Client(transport=httpx.MockTransport(slow)),
+                                  retry_pauses=(), timeout=7)
+    with pytest.raises(LLMServerError, match="sent nothing for 7 s") as err:
+        ask(model)
+    assert "VJA_LLM_TIMEOUT" in err.value.hint
+
+
+def test_garbage_from_the_server_is_a_clear_error_not_a_trace():
+    model, _ = model_over(lambda body: httpx.Response(200, content=b"data: <html>502 Bad Gateway</html>\n\n"))
+    with pytest.raises(LLMServerError, match="not a chat-completions stream") as err:
+        ask(model)
+    assert "VJA_LLM_URL" in err.value.hint
+
+
+def test_a_reply_cut_off_after_text_streamed_is_reported_not_asked_again():
+    class Cut(httpx.SyncByteStream):
+        def __iter__(self):
+            yield sse(("In", None))[:-len(b"data: [DONE]\n\n")]
+            raise httpx.ReadError("connection reset")
+    model, bodies = model_over(lambda body: httpx.Response(200, stream=Cut()))
+    pieces = []
+    with pytest.raises(LLMServerError, match="Cannot reach"):
+        for piece in model.stream(MESSAGES, max_tokens=16, temperature=0.1):
+            pieces.append(piece)
+    assert pieces == ["In"] and len(bodies) == 1
 
 
 def test_a_server_that_streams_no_log_probabilities_leaves_confidence_unknown():

@@ -129,7 +129,8 @@ class Assistant:
         if self._store is None:
             s = self.settings
             self._store = ChunkStore(path=s.store_dir, url=s.chroma_url, collection=s.collection,
-                                     embedder_name=self.embedder.name, dim=self.embedder.dim)
+                                     embedder_name=self.embedder.name, dim=self.embedder.dim,
+                                     chunking=f"{s.chunk_tokens}/{s.chunk_overlap}")
         return self._store
 
     @property
@@ -181,7 +182,7 @@ class Assistant:
             s = self.settings
             if s.llm_url:
                 self._chat_model = OpenAICompatibleModel(s.llm_url, model=s.model if s.model not in PRESETS else "",
-                                                         api_key=s.llm_api_key, n_ctx=s.n_ctx)
+                                                         api_key=s.llm_api_key, n_ctx=s.n_ctx, timeout=s.llm_timeout)
             else:
                 from .models import model_identity
 

@@ -44,6 +44,7 @@ class Settings:
     # An OpenAI-compatible server (llama.cpp server, vLLM) replaces the local model when set.
     llm_url: str = ""
     llm_api_key: str = ""
+    llm_timeout: float = 120.0  # seconds a server may take to send the next piece of a reply
     # Context window in tokens (capped at the model's own): holds the whole collection, the
     # conversation and the answer in whole-collection mode.
     n_ctx: int = 8192

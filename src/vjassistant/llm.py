@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,9 @@ class LlamaCppModel:
         threads = self._threads = n_threads or os.cpu_count() or 1
         self._prefixes: dict[str, list[int]] = {}
         self.confidence: float | None = None  # of the last stream's first token
+        # One llama.cpp context serves one prompt at a time: a second thread's stream or prepare
+        # waits here until the first stream is read to its end (or closed).
+        self._lock = threading.RLock()
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
                                         n_threads_batch=threads, n_batch=512, verbose=False)
@@ -89,10 +93,8 @@ class LlamaCppModel:
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
                stop: Sequence[str] = ()) -> Iterator[str]:
-        import llama_cpp
         import numpy as np
 
-        self.confidence = None
         first: list[np.ndarray] = []
 
         def grab(ids: Any, scores: np.ndarray) -> np.ndarray:
@@ -105,6 +107,14 @@ class LlamaCppModel:
             elif self.confidence is None:
                 self.confidence = float(first[0][ids[-1]])
             return scores
+
+        with self._lock:
+            self.confidence = None
+            yield from self._generate(messages, max_tokens, temperature, stop, grab, first)
+
+    def _generate(self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str],
+                  grab: Callable[[Any, Any], Any], first: list[Any]) -> Iterator[str]:
+        import llama_cpp
 
         chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
                                                   temperature=temperature, stop=list(stop) or None,
@@ -154,6 +164,11 @@ class LlamaCppModel:
         already there, restored from the state saved in ``folder``, or evaluated now (``progress``
         gets tokens done and total) and saved there. A saved state that cannot be used is rebuilt,
         with the reason in ``PrefixStatus.warning`` and the log."""
+        with self._lock:
+            return self._prepare(messages, folder, progress)
+
+    def _prepare(self, messages: Sequence[Message], folder: Path | None,
+                 progress: Callable[[int, int], None] | None) -> PrefixStatus:
         import llama_cpp
 
         t0 = time.perf_counter()
@@ -225,14 +240,25 @@ class LlamaCppModel:
         return True
 
 
+_BUSY = {429, 502, 503, 504}  # the server is there but cannot answer now: worth asking again
+
+
+class _Retry(Exception):
+    """A request that failed before any text came, in a way that asking again may mend."""
+
+    def __init__(self, error: LLMServerError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class OpenAICompatibleModel:
     """Any server speaking the OpenAI chat-completions API (llama.cpp server, vLLM, ...).
 
     Only used when the user sets ``llm_url``: the network is then the user's choice.
     """
 
-    def __init__(self, base_url: str, *, model: str = "", api_key: str = "", timeout: float = 300.0,
-                 n_ctx: int = 0, client: Any = None) -> None:
+    def __init__(self, base_url: str, *, model: str = "", api_key: str = "", timeout: float = 120.0,
+                 n_ctx: int = 0, client: Any = None, retry_pauses: Sequence[float] = (1.0, 3.0)) -> None:
         import httpx
 
         self.name = model or "server"
@@ -241,7 +267,10 @@ class OpenAICompatibleModel:
         self._root = root.removesuffix("/v1")
         self._url = root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = client or httpx.Client(timeout=timeout, headers=headers)
+        self._timeout = timeout
+        self.retry_pauses = tuple(retry_pauses)
+        # A server that is not there is told at once; one that is there may think for ``timeout``.
+        self._client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0), headers=headers)
         # The server's context when it says (vLLM, llama.cpp's server), else the one configured.
         self.n_ctx = self._server_context() or n_ctx
         self.confidence: float | None = None
@@ -249,12 +278,29 @@ class OpenAICompatibleModel:
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
                stop: Sequence[str] = ()) -> Iterator[str]:
-        import httpx
-
+        """The reply's pieces as the server streams them. A request that fails before any text came
+        (the server down, restarting or busy: 429/502/503/504) is tried again after each of
+        ``retry_pauses``; a failure once text has streamed is reported, never retried."""
         body = {**self._body(messages, max_tokens, temperature), "stream": True}
         if stop:
             body["stop"] = list(stop)
         self.confidence = None
+        for pause in (*self.retry_pauses, None):
+            streamed = False
+            try:
+                for piece in self._request(body):
+                    streamed = True
+                    yield piece
+                return
+            except _Retry as failed:
+                if streamed or pause is None:
+                    raise failed.error from failed.__cause__
+                log.warning(f"{failed.error.message}: trying again in {pause:g} s")
+                time.sleep(pause)
+
+    def _request(self, body: dict[str, object]) -> Iterator[str]:
+        import httpx
+
         try:
             if self._logprobs:
                 # top_logprobs too: llama-cpp-python's server streams no log-probabilities without it.
@@ -271,8 +317,12 @@ class OpenAICompatibleModel:
                     resp.read()
                     raise self._refused(resp)
                 yield from self._pieces(resp)
+        except httpx.TimeoutException as exc:
+            raise _Retry(LLMServerError(f"The LLM server at {self._url} sent nothing for {self._timeout:g} s",
+                                        "the server is overloaded or its model too slow: check it, or raise "
+                                        "VJA_LLM_TIMEOUT")) from exc
         except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from exc
+            raise _Retry(self._unreachable(exc)) from exc
 
     def _pieces(self, resp: Any) -> Iterator[str]:  # resp: a streaming httpx.Response
         for line in resp.iter_lines():
@@ -281,14 +331,18 @@ class OpenAICompatibleModel:
             data = line[5:].strip()
             if data == "[DONE]":
                 break
-            choice = (json.loads(data).get("choices") or [{}])[0]
-            piece = (choice.get("delta") or {}).get("content")
-            if piece and self.confidence is None:
-                content = (choice.get("logprobs") or {}).get("content") or [{}]
-                if "logprob" in content[0]:
-                    self.confidence = math.exp(content[0]["logprob"])
+            try:
+                choice = (json.loads(data).get("choices") or [{}])[0]
+                piece = (choice.get("delta") or {}).get("content")
+                logprobs = (choice.get("logprobs") or {}).get("content") or [{}]
+            except (ValueError, AttributeError, IndexError, TypeError) as exc:
+                raise LLMServerError(f"The LLM server at {self._url} sent something that is not a chat-completions "
+                                     f"stream: {data[:120]!r}",
+                                     "check that VJA_LLM_URL points at an OpenAI-compatible server") from exc
+            if piece and self.confidence is None and "logprob" in logprobs[0]:
+                self.confidence = math.exp(logprobs[0]["logprob"])
             if piece:
-                yield piece
+                yield str(piece)
 
     def _server_context(self) -> int:
         """vLLM gives ``max_model_len`` in /v1/models, llama.cpp's server ``n_ctx`` in /props;
@@ -316,9 +370,10 @@ class OpenAICompatibleModel:
         return {"model": self._model or "default", "messages": list(messages), "max_tokens": max_tokens,
                 "temperature": temperature, "seed": 0}
 
-    def _refused(self, resp: Any) -> LLMServerError:  # resp: an httpx.Response
-        return LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: {resp.text[:300]}",
-                              "check the server's model name and logs")
+    def _refused(self, resp: Any) -> Exception:  # resp: an httpx.Response
+        error = LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: {resp.text[:300]}",
+                               "check the server's model name and logs")
+        return _Retry(error) if resp.status_code in _BUSY else error
 
     def _unreachable(self, exc: Exception) -> LLMServerError:
         return LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",

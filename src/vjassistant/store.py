@@ -55,7 +55,9 @@ class ChunkStore:
     """One Chroma collection of chunks; documents are the groups sharing a ``doc_id``."""
 
     def __init__(self, *, path: Path | None = None, url: str = "", collection: str = "vjassistant",
-                 embedder_name: str = "", dim: int = 0) -> None:
+                 embedder_name: str = "", dim: int = 0, chunking: str = "") -> None:
+        """``chunking`` ("160/32": tokens per chunk and overlap) is recorded in a new store and must
+        match an existing one's: chunks cut two ways would be mixed in one ranking."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -88,6 +90,7 @@ class ChunkStore:
             raise StoreError(f"Cannot open the vector store at {where}: {exc}", fix) from exc
         self._name, self._dim = collection, dim
         self._check_compatible(embedder_name, dim, url or str(path))
+        self._check_chunking(chunking, url or str(path))
 
     @property
     def revision(self) -> int:
@@ -113,6 +116,18 @@ class ChunkStore:
         if embedder_name and meta.get("embedder") not in ("", embedder_name):
             raise StoreError(f"The store at {where} was built with the embedder {meta.get('embedder')!r}, "
                              f"not {embedder_name!r}", "re-ingest the documents into a new store")
+
+    def _check_chunking(self, chunking: str, where: str) -> None:
+        meta = self._col.metadata or {}
+        if not chunking or meta.get("chunking") == chunking:
+            return
+        if meta.get("chunking"):
+            raise StoreError(f"The store at {where} was cut into chunks of {meta['chunking']} tokens (size/overlap), "
+                             f"the settings say {chunking}",
+                             "re-ingest into a new store (--store DIR), or set VJA_CHUNK_TOKENS and "
+                             "VJA_CHUNK_OVERLAP back to the store's values")
+        fresh = {k: v for k, v in meta.items() if not k.startswith("hnsw:")}  # a store from before it was recorded
+        self._col.modify(metadata={**fresh, "chunking": chunking})
 
     # --- writes -------------------------------------------------------------------
     def upsert_document(self, doc: Document, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
