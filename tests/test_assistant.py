@@ -102,6 +102,24 @@ def test_an_update_cut_off_before_its_record_is_finished_by_the_next_ingestion(f
     assert all(int(c.meta["end"]) <= len(short) for c in a.store.all_chunks() if c.meta["filename"] == "a.txt")
 
 
+def test_a_file_over_the_size_limit_is_refused_unread_and_a_long_one_is_written_in_batches(
+        fake_assistant, docs, tmp_path, monkeypatch):
+    big = tmp_path / "big.txt"
+    big.write_text("Harbour log\n" + "The harbour opened its new pier in 1911. " * 30_000, encoding="utf-8")
+    a = fake_assistant(max_document_mb=1)
+    report = a.ingest([big])
+    assert not report.added and "the limit is 1 MB" in report.failed[0][1] and a.store.count() == 0
+    import vjassistant.store
+
+    monkeypatch.setattr(vjassistant.store, "_WRITE_BATCH", 7)
+    long = tmp_path / "long.txt"
+    long.write_text("Harbour log\n" + " ".join(f"Pier {i} opened in {1800 + i}." for i in range(400)), encoding="utf-8")
+    written = a.ingest([long]).chunks
+    assert written > 7 * 3 and a.store.count() == written  # several batches, every chunk stored
+    long.write_text("Harbour log\nOnly one pier now.", encoding="utf-8")
+    assert a.ingest([long]).updated and a.store.count() == 1  # the stale ones deleted in batches too
+
+
 def test_bad_files_are_reported_and_nothing_stored_is_lost(fake_assistant, docs, tmp_path):
     a = fake_assistant()
     a.ingest([docs])

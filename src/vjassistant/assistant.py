@@ -57,6 +57,7 @@ class IngestReport:
 
 
 _BARS: dict[str, Any] = {}
+_EMBED_BATCH = 64  # chunks embedded at a time: a long document's bar moves, its memory stays flat
 
 
 def _bar(what: str, done: int, total: int) -> None:
@@ -202,9 +203,10 @@ class Assistant:
 
         files, problems = iter_files(paths)
         report = IngestReport(failed=[(str(p), why) for p, why in problems])
+        limit = int(self.settings.max_document_mb * 1_000_000)
         for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress):
             try:
-                doc = load_document(path)
+                doc = load_document(path, limit)
             except DocumentError as exc:
                 report.failed.append((str(path), exc.message))
                 continue
@@ -215,7 +217,7 @@ class Assistant:
             if known == doc.content_hash:
                 report.unchanged.append(doc.source)
             elif not self._known_text(doc, known, report):
-                report.chunks += self._index(doc)
+                report.chunks += self._index(doc, progress)
                 (report.updated if known else report.added).append(doc.source)
         return report
 
@@ -233,10 +235,19 @@ class Assistant:
         (report.moved if moved else report.duplicates).append((doc.source, twin["source"]))
         return True
 
-    def _index(self, doc: Document) -> int:
+    def _index(self, doc: Document, progress: bool = False) -> int:
+        """Chunk, embed and store ``doc``; a long one shows its own bar (minutes per MB on 2 cores)."""
+        import numpy as np
+        from tqdm import tqdm
+
         s = self.settings
         chunks = chunk_text(doc.id, doc.text, s.chunk_tokens, s.chunk_overlap)
-        vectors = self.embedder.embed_passages([embedding_text(doc.title, c.text) for c in chunks])
+        texts = [embedding_text(doc.title, c.text) for c in chunks]
+        batches = range(0, len(texts), _EMBED_BATCH)
+        bar = tqdm(batches, desc=f"Embedding {doc.filename}", unit="batch", leave=False,
+                   disable=not progress or len(batches) < 4)
+        parts = [self.embedder.embed_passages(texts[i:i + _EMBED_BATCH]) for i in bar]
+        vectors = np.concatenate(parts) if parts else self.embedder.embed_passages([])
         self.store.upsert_document(doc, chunks, vectors)
         return len(chunks)
 

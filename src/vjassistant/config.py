@@ -121,6 +121,9 @@ class Settings:
     # line. Required to serve on any address but the loopback one.
     auth: str = ""
     max_upload_mb: int = 20     # the largest file the browser UI accepts
+    # The largest file ingestion reads: 1 MB of text took 6 minutes to embed on 2 cores, so this
+    # is about an hour (docs/decisions.md#document-size).
+    max_document_mb: float = 10.0
     queue_size: int = 16        # questions waiting in the UI's queue before more are turned away
     uploads_dir: Path | None = None  # where the UI keeps uploaded files; default: "uploads" beside the store
 

@@ -225,8 +225,9 @@ def _date(text: str) -> str:
 
 
 # --- public API ----------------------------------------------------------------------------
-def load_document(path: str | Path) -> Document:
-    """Read one supported file into a Document; raise DocumentError with a fix otherwise."""
+def load_document(path: str | Path, max_bytes: int = 0) -> Document:
+    """Read one supported file into a Document; raise DocumentError with a fix otherwise.
+    ``max_bytes`` (0: no limit) refuses a larger file before reading it."""
     path = Path(path).expanduser()
     if not path.is_file():
         what = ("is a folder, not a file" if path.is_dir() else
@@ -236,6 +237,11 @@ def load_document(path: str | Path) -> Document:
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{path.name} has an unsupported type {suffix or '(none)'!r}",
                             f"convert it to one of: {_SUPPORTED}")
+    size = path.stat().st_size
+    if max_bytes and size > max_bytes:
+        raise DocumentError(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB "
+                            "(each MB of text takes minutes to embed on a laptop's CPU)",
+                            "split it into smaller files, or raise VJA_MAX_DOCUMENT_MB")
     try:
         data = b"" if suffix == ".pdf" else path.read_bytes()
     except OSError as exc:

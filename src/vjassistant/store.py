@@ -26,6 +26,7 @@ from .errors import StoreError
 
 SCHEMA_VERSION = 1
 _PAGE = 10_000  # records per get() when reading a whole collection
+_WRITE_BATCH = 1000
 _DOC_FIELDS = ("doc_id", "source", "filename", "title", "date", "language", "content_hash")
 
 
@@ -141,11 +142,14 @@ class ChunkStore:
                     "date": doc.date, "language": doc.language, "content_hash": doc.content_hash}
             metas = [{**base, "chunk_index": c.index, "start": c.start, "end": c.end, "tokens": c.tokens}
                      for c in chunks]
-            self._col.upsert(ids=[c.id for c in chunks], documents=[c.text for c in chunks],
-                             embeddings=embeddings.astype(np.float32).tolist(), metadatas=metas)
+            vectors = embeddings.astype(np.float32)
+            for i in range(0, len(chunks), _WRITE_BATCH):  # Chroma refuses batches over its maximum (~5k)
+                part = slice(i, i + _WRITE_BATCH)
+                self._col.upsert(ids=[c.id for c in chunks[part]], documents=[c.text for c in chunks[part]],
+                                 embeddings=vectors[part].tolist(), metadatas=metas[part])  # type: ignore[arg-type]
         stale = sorted(old - {c.id for c in chunks})
-        if stale:
-            self._col.delete(ids=stale)
+        for i in range(0, len(stale), _WRITE_BATCH):
+            self._col.delete(ids=stale[i:i + _WRITE_BATCH])
         known = self._docs.get(ids=[doc.id], include=["metadatas"])
         before = dict(known["metadatas"][0] or {}) if known["ids"] and known["metadatas"] else {}
         meta = {k: getattr(doc, k.removeprefix("doc_")) for k in _DOC_FIELDS}
