@@ -75,6 +75,11 @@ def test_a_renamed_file_keeps_its_chunks_and_is_then_updated_in_place(fake_assis
     changed = a.ingest([docs])
     assert len(changed.updated) == 1 and not changed.added and len(a.documents()) == 2
     assert "rice exports" in a.store.document_text(a.documents()[0]["doc_id"])
+    (docs / "a.txt").write_text("Agreement report\nA new file where the old one was, about tea.", encoding="utf-8")
+    fresh = a.ingest([docs])  # its path's id went with the renamed file: it gets one of its own
+    assert len(fresh.added) == 1 and len(fresh.unchanged) == 2
+    texts = {d["filename"]: a.store.document_text(d["doc_id"]) for d in a.documents()}
+    assert "about tea" in texts["a.txt"] and "rice exports" in texts["agreement.txt"]
 
 
 def test_an_update_cut_off_before_its_record_is_finished_by_the_next_ingestion(fake_assistant, docs, monkeypatch):

@@ -189,12 +189,12 @@ def test_cli_ingest_list_remove_info(tmp_path):
 
 
 def test_cli_list_into_a_closed_pipe_ends_quietly(real_assistant):
-    """`vjassistant list | head`: the reader leaves early; no BrokenPipeError trace, exit 0."""
+    """`vjassistant list | head`: the reader leaves early; no BrokenPipeError trace, exit 1."""
     proc = subprocess.Popen([sys.executable, "-m", "vjassistant.cli", "--store", str(real_assistant.settings.store_dir),
                              "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # gone before the first line is written
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=300) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.wait(timeout=300) == 1 and "Traceback" not in err and "BrokenPipe" not in err, err
 
 
 def test_cli_shows_every_path_a_document_was_seen_at(tmp_path):

@@ -2,6 +2,7 @@
 store, and llama-cpp-python's OpenAI-compatible server instead of the in-process model."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -20,10 +21,10 @@ from .conftest import free_port, model_file
 pytestmark = pytest.mark.e2e
 
 
-def start(cmd: list[str], url: str, timeout: float = 120.0) -> subprocess.Popen:
+def start(cmd: list[str], url: str, timeout: float = 120.0, env: dict[str, str] | None = None) -> subprocess.Popen:
     # Logs go to a file: an unread pipe fills up and blocks a chatty server.
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     proc.log = log  # type: ignore[attr-defined]  # what the server printed, for tests that read it
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -105,6 +106,58 @@ def test_chroma_server_store(chroma_url, tmp_path):
     hits = a.retrieve("When did the JETRO office open?", k=1)
     assert hits and hits[0].filename == "office.txt"
     assert a.info()["store"] == chroma_url
+
+
+def test_a_store_is_copied_to_a_chroma_server_and_back(chroma_url, real_assistant, tmp_path):
+    cli = [sys.executable, "-m", "vjassistant.cli"]
+    source = real_assistant.settings.store_dir
+    up = subprocess.run([*cli, "--store", str(source), "store", "copy", chroma_url, "--collection", "copied"],
+                        capture_output=True, text=True, timeout=600)
+    assert up.returncode == 0, up.stderr
+    assert f"copied {real_assistant.store.count()} chunk(s) of 5 document(s)" in up.stdout
+    back = tmp_path / "back"
+    down = subprocess.run([*cli, "--chroma-url", chroma_url, "store", "copy", str(back),
+                           "--collection", real_assistant.settings.collection],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "VJA_COLLECTION": "copied"})
+    assert down.returncode == 0, down.stderr
+    copy = Assistant(real_assistant.settings.replace(store_dir=back), embedder=real_assistant.embedder)
+    assert {c.id: c.text for c in copy.store.all_chunks()} == {c.id: c.text for c in real_assistant.store.all_chunks()}
+    assert [d.text for d in copy.store.document_texts()] == [d.text for d in real_assistant.store.document_texts()]
+    question = "When was the cooperation agreement between NIC and JETRO signed?"
+    assert [p.chunk_id for p in copy.retrieve(question)] == [p.chunk_id for p in real_assistant.retrieve(question)]
+    again = subprocess.run([*cli, "--store", str(source), "store", "copy", str(back)],
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 5 and "already holds" in again.stderr and "fix:" in again.stderr
+
+
+def test_two_app_processes_share_one_chroma_server_and_one_llm_server(chroma_url, llm_url, tmp_path):
+    """The deployment docs/deployment.md describes, on loopback ports: a document uploaded through
+    one app process is listed and answered from by the other."""
+    from gradio_client import Client, handle_file
+
+    cli = str(Path(sys.executable).with_name("vjassistant"))
+    apps = []
+    try:
+        for i in (1, 2):
+            port = free_port()
+            env = {**os.environ, "VJA_HOME": str(tmp_path / f"app{i}"), "VJA_CHROMA_URL": chroma_url,
+                   "VJA_LLM_URL": llm_url, "VJA_COLLECTION": "two-apps", "VJA_N_CTX": "2048"}
+            apps.append((start([cli, "serve", "--host", "127.0.0.1", "--port", str(port)], f"http://127.0.0.1:{port}/",
+                               timeout=300, env=env), f"http://127.0.0.1:{port}/"))
+        first, second = (Client(url, verbose=False) for _, url in apps)
+        note = tmp_path / "ferry.txt"
+        note.write_text("Ferry timetable\nThe Hoi An ferry leaves every morning at seven o'clock from the old pier.\n",
+                        encoding="utf-8")
+        status, *_ = first.predict([handle_file(str(note))], api_name="/ingest")
+        assert "added ferry.txt" in status
+        assert [d["filename"] for d in second.predict(api_name="/documents")] == ["ferry.txt"]
+        answer = second.predict("When does the Hoi An ferry leave?", [], "auto", api_name="/ask")
+        assert answer["passages"] and answer["passages"][0]["filename"] == "ferry.txt"
+        assert answer["abstained"] or answer["citations"][0]["filename"] == "ferry.txt"
+    finally:
+        for proc, _ in apps:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def test_openai_compatible_llm_server(llm_url, real_assistant):

@@ -210,9 +210,7 @@ class Assistant:
             except DocumentError as exc:
                 report.failed.append((str(path), exc.message))
                 continue
-            record = self.store.find_document(source=doc.source)  # after a rename, its id is the old path's
-            if record is not None:
-                doc = replace(doc, id=record["doc_id"])
+            doc = self._identified(doc)
             known = self.store.content_hash(doc.id)
             if known == doc.content_hash:
                 report.unchanged.append(doc.source)
@@ -220,6 +218,19 @@ class Assistant:
                 report.chunks += self._index(doc, progress)
                 (report.updated if known else report.added).append(doc.source)
         return report
+
+    def _identified(self, doc: Document) -> Document:
+        """``doc`` with the id of the stored document that lives at its path. A renamed file keeps
+        the id of its old path; a new file at that old path then gets an id of its own."""
+        record = self.store.find_document(source=doc.source)
+        if record is not None:
+            return replace(doc, id=record["doc_id"])
+        taken = self.store.find_document(doc_id=doc.id)
+        if taken is not None:  # the id of this path went with a file moved away
+            import hashlib
+
+            return replace(doc, id=hashlib.sha256(f"{doc.source}\n{doc.content_hash}".encode()).hexdigest()[:16])
+        return doc
 
     def _known_text(self, doc: Document, known: str | None, report: IngestReport) -> bool:
         """Whether ``doc``'s text is stored already under another document: then its path is added

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .errors import DocumentError, VJAError
@@ -92,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("info", help="where the store and model are, and what they hold")
     s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("store", help="move a collection between an embedded store and a Chroma server")
+    ssub = s.add_subparsers(dest="store_command", required=True)
+    copy = ssub.add_parser("copy", help="copy this store (--store or --chroma-url) into an empty one")
+    copy.add_argument("target", metavar="DIR|URL", help="a folder (embedded store) or http://host:port (server)")
+    copy.add_argument("--collection", help="the target's collection name (default: the same as the source's)")
     return p
 
 
@@ -106,9 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(exc)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `vjassistant list | head`: the reader left; say nothing more
+    except BrokenPipeError:  # `vjassistant list | head`: the reader left; no trace, and exit 1 so a
+        # script can tell the output was cut (the Python docs' advice for SIGPIPE)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush writes there
-        return 0
+        return 1
 
 
 def report_error(exc: VJAError) -> int:
@@ -165,9 +173,28 @@ def _run(args: argparse.Namespace) -> int:
         users_for(args.host or assistant.settings.host, assistant.settings.auth)  # before minutes of reading
         _prepare(assistant)
         serve(assistant, host=args.host, port=args.port)
+    elif args.command == "store":
+        return _copy_store(assistant, args)
     elif args.command == "info":
         info = assistant.info()
         print(json.dumps(info, indent=2) if args.json else "\n".join(f"{k:10} {v}" for k, v in info.items()))
+    return 0
+
+
+def _copy_store(assistant: Any, args: argparse.Namespace) -> int:
+    """`store copy TARGET`: every chunk and document of this store into an empty one, with a bar."""
+    from tqdm import tqdm
+
+    from .store import ChunkStore, copy_store
+
+    s, target = assistant.settings, str(args.target)
+    remote = target.startswith(("http://", "https://"))
+    into = ChunkStore(path=None if remote else Path(target).expanduser(), url=target if remote else "",
+                      collection=args.collection or s.collection, embedder_name=assistant.embedder.name,
+                      dim=assistant.embedder.dim, chunking=f"{s.chunk_tokens}/{s.chunk_overlap}")
+    with tqdm(total=assistant.store.count(), desc="Copying", unit="chunk", disable=None) as bar:
+        copied = copy_store(assistant.store, into, lambda done, total: bar.update(done - bar.n))
+    print(f"copied {copied} chunk(s) of {len(assistant.documents())} document(s) into {target}")
     return 0
 
 

@@ -12,7 +12,7 @@ with a clear error instead of returning nonsense.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,11 +162,14 @@ class ChunkStore:
                           embeddings=[vector.astype(np.float32).tolist()])
         self._bump_revision()
 
-    def find_document(self, *, source: str = "", content_hash: str = "") -> dict[str, Any] | None:
-        """The record of a stored document whose file is ``source``, or whose text hashes to
-        ``content_hash``: its fields and ``paths``; None when there is none."""
-        where = {"source": source} if source else {"content_hash": content_hash}
-        got = self._docs.get(where=where, limit=1, include=["metadatas"])  # type: ignore[arg-type]
+    def find_document(self, *, source: str = "", content_hash: str = "", doc_id: str = "") -> dict[str, Any] | None:
+        """The record of a stored document whose file is ``source``, whose text hashes to
+        ``content_hash``, or whose id is ``doc_id``: its fields and ``paths``; None when there is none."""
+        if doc_id:
+            got = self._docs.get(ids=[doc_id], include=["metadatas"])
+        else:
+            where = {"source": source} if source else {"content_hash": content_hash}
+            got = self._docs.get(where=where, limit=1, include=["metadatas"])  # type: ignore[arg-type]
         if not got["ids"] or not got["metadatas"]:
             return None
         meta = dict(got["metadatas"][0] or {})
@@ -285,6 +288,32 @@ class ChunkStore:
                               n_results=n, include=["documents", "metadatas", "distances"])
         chunks = _stored(got["ids"][0], got["documents"][0], got["metadatas"][0])
         return [(c, 1.0 - float(d)) for c, d in zip(chunks, got["distances"][0])]
+
+
+def copy_store(source: ChunkStore, target: ChunkStore,
+               progress: Callable[[int, int], None] | None = None) -> int:
+    """Copy every chunk, with its vector, and every document record from ``source`` into
+    ``target`` (an embedded store and a Chroma server, either way round); returns the chunks
+    copied. ``target`` must be empty: a copy never mixes into a store that holds documents."""
+    if target.count() or target._docs.count():
+        raise StoreError(f"The target store already holds {target.count()} chunks",
+                         "copy into an empty folder or a new --collection, or remove its documents first")
+    total, done = source.count(), 0
+    for src, dst in ((source._docs, target._docs), (source._col, target._col)):
+        offset = 0
+        while True:
+            page = src.get(include=["documents", "metadatas", "embeddings"], limit=_WRITE_BATCH, offset=offset)
+            if not page["ids"]:
+                break
+            dst.upsert(ids=page["ids"], documents=page["documents"], metadatas=page["metadatas"],
+                       embeddings=page["embeddings"])
+            offset += len(page["ids"])
+            if dst is target._col:
+                done = offset
+                if progress is not None:
+                    progress(done, total)
+    target._bump_revision()
+    return done
 
 
 def _paths(meta: dict[str, Any]) -> list[str]:

@@ -1,0 +1,144 @@
+"""Load on the running app: N concurrent chats over HTTP through gradio_client, loopback only.
+
+The script starts `vjassistant serve` itself (a temp store holding the bundled corpus, the model
+given, a free 127.0.0.1 port), waits for it, then sends --questions questions from --clients
+threads at once through the app's named `ask` endpoint, each bounded by --timeout. Questions are
+the conversational set's answerable dev questions in English, French and Vietnamese, in turn.
+
+It reports per model: throughput, p50/p95 latency, errors (an exception or an error reply),
+lost answers (no reply within the timeout), and the server's RSS before the first question,
+after the first tenth of them and after the last (memory flat: the last two close).
+
+    python benchmarks/load.py [--presets smollm2-135m,qwen2.5-coder-1.5b] [--clients 8]
+                              [--questions 100] [--timeout 600] [--update-docs]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
+
+from common import chat_questions, installed_presets, median, publish, table
+
+from vjassistant.config import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children (the server is one process), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_app(preset: str, home: Path) -> tuple[subprocess.Popen, str]:
+    cli = str(Path(sys.executable).with_name("vjassistant"))
+    env = {**os.environ, "VJA_HOME": str(home), "VJA_MODELS_DIR": str(Settings.from_env().models_dir),
+           "VJA_MODEL": preset, "VJA_QUEUE_SIZE": "128"}
+    subprocess.run([cli, "ingest", "--bundled"], env=env, check=True, capture_output=True)
+    port = free_port()
+    log = open(home / "serve.log", "wb")  # noqa: SIM115  # the server writes here until it is stopped
+    proc = subprocess.Popen([cli, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    import httpx
+
+    deadline = time.monotonic() + 900  # reading the documents into a 1.5B model takes minutes
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the app exited: {(home / 'serve.log').read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(1)
+    proc.kill()
+    raise SystemExit("the app did not come up within 15 minutes")
+
+
+def ask(url: str, question: str) -> tuple[float, str]:
+    """One chat through the named endpoint: (seconds, "" or the error)."""
+    from gradio_client import Client
+
+    t0 = time.perf_counter()
+    try:
+        reply = Client(url, verbose=False).predict(question, [], "auto", api_name="/ask")
+    except Exception as exc:  # noqa: BLE001  # every failure counts as an error, whatever its type
+        return time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"[:200]
+    ok = isinstance(reply, dict) and isinstance(reply.get("text"), str) and reply["text"].strip()
+    return time.perf_counter() - t0, "" if ok else f"no answer text: {str(reply)[:200]}"
+
+
+def run(preset: str, clients: int, questions: int, timeout: float) -> list[object]:
+    pool_questions = chat_questions(60)
+    asked = [pool_questions[i % len(pool_questions)] for i in range(questions)]
+    with tempfile.TemporaryDirectory(prefix="vja-load-") as tmp:
+        proc, url = start_app(preset, Path(tmp))
+        try:
+            ask(url, asked[0])  # the first question loads the model and the state: not part of the load
+            before = rss_mb(proc.pid)
+            tenth = max(1, questions // 10)
+            results: list[tuple[float, str]] = []
+            lost = 0
+            rss_tenth = float("nan")
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                futures = [pool.submit(ask, url, q) for q in asked]
+                for i, future in enumerate(futures):
+                    done, _ = wait([future], timeout=max(1.0, timeout - (time.perf_counter() - t0)))
+                    if not done:
+                        lost += 1
+                        future.cancel()
+                        continue
+                    results.append(future.result())
+                    if i + 1 == tenth:
+                        rss_tenth = rss_mb(proc.pid)
+            wall = time.perf_counter() - t0
+            after = rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    seconds = sorted(s for s, _ in results)
+    errors = [e for _, e in results if e]
+    p95 = seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))] if seconds else float("nan")
+    for e in errors[:3]:
+        print(f"  {preset} error: {e}", file=sys.stderr)
+    return [preset, clients, questions, f"{len(results) / wall:.2f}", median(seconds), p95, len(errors), lost,
+            f"{before:.0f}", f"{rss_tenth:.0f}", f"{after:.0f}"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--presets", default="smollm2-135m,qwen2.5-coder-1.5b")
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--questions", type=int, default=100)
+    p.add_argument("--timeout", type=float, default=3600, help="seconds for the whole load, per model")
+    p.add_argument("--update-docs", action="store_true")
+    args = p.parse_args()
+    presets = installed_presets(args.presets, Settings.from_env().models_dir)
+    if not presets:
+        raise SystemExit("no preset of --presets is pulled: vjassistant models pull NAME")
+    rows = [run(preset, args.clients, args.questions, args.timeout) for preset in presets]
+    header = ["model", "clients", "questions", "answers/s", "p50 s", "p95 s", "errors", "lost",
+              "RSS before MB", "RSS after 1/10 MB", "RSS after MB"]
+    note = (f"\n\n*{time.strftime('%Y-%m-%d')}, `python benchmarks/load.py --clients {args.clients} "
+            f"--questions {args.questions}`: the app as `vjassistant serve` on 127.0.0.1 with the bundled corpus; "
+            "clients call its `ask` endpoint through gradio_client; one model answers one question at a time "
+            "(the rest wait in the queue), so latency grows with the clients while throughput is the model's.*")
+    publish("load", table(header, rows) + note, args.update_docs)
+
+
+if __name__ == "__main__":
+    main()
