@@ -231,6 +231,16 @@ def test_bad_questions_are_clear_errors(fake_assistant, question):
     assert err.value.hint
 
 
+def test_control_characters_and_lone_surrogates_in_a_question_are_dropped_or_replaced(fake_assistant, docs):
+    a = fake_assistant("NIC and JETRO signed the cooperation agreement on October 19th, 2020 [1].")
+    a.ingest([docs])
+    answer = a.ask("When did NIC and \ud800JETRO\x00 sign the\x07 agreement?",
+                   history=[("Who signed?\x00", "NIC and JETRO \udfff [1].")])
+    assert answer.question == "When did NIC and \ufffdJETRO sign the agreement?"
+    asked = a.chat_model.calls[-1][-1]["content"]
+    assert "\x00" not in asked and "\ud800" not in asked and not answer.abstained
+
+
 def test_follow_up_is_rewritten_before_retrieval(fake_assistant, docs):
     a = fake_assistant("When did NIC and JETRO sign the cooperation agreement?")
     a.ingest([docs])

@@ -6,6 +6,7 @@ LLM is only loaded by the first question, so ingesting or listing never pays for
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -80,8 +81,18 @@ def _pairs(history: History | None) -> list[tuple[str, str]]:
         if not (isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, str) for t in turn)):
             raise InputError(f"A history turn must be a (question, answer) pair of strings, not {turn!r:.80}",
                              "pass history as [(question, answer), ...]")
-        pairs.append((turn[0], turn[1]))
+        pairs.append((_plain(turn[0]), _plain(turn[1])))
     return pairs
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _plain(text: str) -> str:
+    """``text`` without control characters (NUL, bells) and with any lone surrogate (from an API
+    caller: no browser sends one) as U+FFFD: the model's tokenizer takes neither."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
 
 
 def embedding_text(title: str, chunk: str) -> str:
@@ -550,7 +561,7 @@ class Assistant:
     def _check_question(self, question: str) -> str:
         if question is not None and not isinstance(question, str):
             raise InputError(f"The question must be text, not {type(question).__name__}", "pass the question as a str")
-        q = (question or "").strip()
+        q = _plain(question or "").strip()
         if not q:
             raise InputError("The question is empty", "type a question about your documents")
         if len(q) > self.settings.max_question_chars:

@@ -5,9 +5,11 @@ Embedded (PersistentClient at ``store_dir``) by default, or a Chroma server when
 would download a model. Beside the chunks, a second collection (``<name>-documents``) keeps
 each document's whole clean text, which whole-collection answering reads as its prompt and
 every citation offset points into; a store written before it existed reads a document back
-from its chunks (``document_texts``). The collection's metadata records a schema version and the
-embedder, so a store written by another version or with another embedder is refused
-with a clear error instead of returning nonsense.
+from its chunks (``document_texts``); its record, written after the chunks, holds the content
+hash that decides whether a file changed and the other paths the same text was seen at. The
+collection's metadata records a schema version, the embedder and the chunking, so a store written
+by another version or with other settings is refused with a clear error instead of returning
+nonsense. ``copy_store`` moves a whole collection between an embedded store and a server.
 """
 from __future__ import annotations
 
@@ -299,7 +301,9 @@ def copy_store(source: ChunkStore, target: ChunkStore,
         raise StoreError(f"The target store already holds {target.count()} chunks",
                          "copy into an empty folder or a new --collection, or remove its documents first")
     total, done = source.count(), 0
-    for src, dst in ((source._docs, target._docs), (source._col, target._col)):
+    # Chunks first, records last, as ingestion writes them: a copy cut short leaves documents
+    # without a record, which the next ingestion of their files completes.
+    for src, dst in ((source._col, target._col), (source._docs, target._docs)):
         offset = 0
         while True:
             page = src.get(include=["documents", "metadatas", "embeddings"], limit=_WRITE_BATCH, offset=offset)
