@@ -148,6 +148,28 @@ def test_pdf_text_and_metadata_title(tmp_path: Path) -> None:
     assert doc.title == "Greetings from Hanoi"
 
 
+def test_a_password_protected_or_truncated_pdf_is_refused_with_the_reason(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_hello_pdf())))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    locked = io.BytesIO()
+    writer.write(locked)
+    with pytest.raises(DocumentError, match="not a readable PDF") as err:
+        load_document(_write(tmp_path, "locked.pdf", locked.getvalue()))
+    assert "password" in err.value.hint
+    with pytest.raises(DocumentError, match="not a readable PDF|contains no text"):
+        load_document(_write(tmp_path, "cut.pdf", _hello_pdf()[:200]))
+
+
+def test_file_names_with_shell_metacharacters_are_only_names(tmp_path: Path) -> None:
+    name = "a;b $(touch pwned) `id` & 'q'.txt"
+    doc = load_document(_write(tmp_path, name, "The ferry leaves at seven from the old pier."))
+    assert doc.filename == name and not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
 def test_markdown_file(tmp_path: Path) -> None:
     md = ("Intro line that is a long sentence, with a comma, and more words after it all.\n\n"
           "# The *real* heading\n\nSee [the report](https://example.com/r) now.\n"
