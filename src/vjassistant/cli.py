@@ -106,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on itself: "Building index" is no warning
     args = _parser().parse_args(argv)
     try:
         return _run(args)
