@@ -368,6 +368,21 @@ def test_uploads_are_copied_under_safe_names_and_bounded(tmp_path: Path) -> None
     assert sorted(p.name for p in folder.iterdir()) == ["notes-2.txt", "notes.txt"]
 
 
+def test_an_upload_of_a_stored_text_under_another_name_says_so_and_keeps_no_copy(tmp_path: Path) -> None:
+    from vjassistant.ui_actions import ingest_uploads
+
+    from .conftest import FakeEmbedder
+
+    a = Assistant(store_dir=tmp_path / "store", uploads_dir=tmp_path / "uploads", embedder=FakeEmbedder())
+    one, two = tmp_path / "ferry.txt", tmp_path / "ferry copy.txt"
+    for path in (one, two):
+        path.write_text("Ferry timetable\nThe ferry leaves at seven from the old pier.\n", encoding="utf-8")
+    assert "added ferry.txt" in ingest_uploads(a, [one])
+    status = ingest_uploads(a, [two])
+    assert "ferry copy.txt (already stored as ferry.txt)" in status and len(a.documents()) == 1
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["ferry.txt"]
+
+
 def test_a_file_that_fails_to_ingest_says_why_and_leaves_the_store_intact(assistant: Assistant, tmp_path: Path
                                                                           ) -> None:
     from vjassistant.ui_actions import ingest_paths

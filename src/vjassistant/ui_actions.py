@@ -260,7 +260,8 @@ def ingest_paths(assistant: Assistant, paths: Sequence[Path], progress: Progress
             done[key] += [Path(x).name for x in getattr(report, key)]
         failed += [(Path(p).name, why) for p, why in report.failed]
         done["unchanged"] += [f"{Path(p).name} (already stored as {Path(first).name})"
-                              for p, first in report.duplicates + report.moved]
+                              for p, first in report.duplicates]
+        done["unchanged"] += [f"{Path(p).name} (moved from {Path(old).name})" for p, old in report.moved]
         for p, _ in report.duplicates:  # an upload of a stored text: our copy of it is not needed
             if Path(p).resolve().parent == assistant.settings.uploads.resolve():
                 Path(p).unlink(missing_ok=True)
