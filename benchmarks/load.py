@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its children (the server is one process), in MB."""
+    """Resident memory of the process ``pid`` (the server is one process), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024

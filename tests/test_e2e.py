@@ -124,6 +124,24 @@ def test_two_threads_asking_at_once_take_turns_on_the_one_model(real_assistant):
     assert got == [alone] * 3  # greedy: what one asker alone gets, not a mix of two streams
 
 
+def test_a_stream_left_open_does_not_keep_the_model_from_others(real_assistant):
+    """A reader that stops early without closing the stream (a browser tab gone mid-answer): the
+    next asker, in another thread, still gets the model once that generation ends."""
+    import threading
+
+    model = real_assistant.chat_model
+    messages = [{"role": "user", "content": "Name three cities in Vietnam."}]
+    abandoned = model.stream(messages, max_tokens=48, temperature=0.0)
+    next(abandoned)  # started, then left open
+    got: list[str] = []
+    other = threading.Thread(target=lambda: got.append("".join(model.stream(messages, max_tokens=8,
+                                                                             temperature=0.0))))
+    other.start()
+    other.join(timeout=300)
+    abandoned.close()
+    assert got and got[0].strip()
+
+
 def test_unanswerable_question_abstains(real_assistant):
     answer = real_assistant.ask("What is the recipe for a chocolate soufflé?")
     assert answer.abstained

@@ -373,11 +373,14 @@ def test_an_upload_of_a_stored_text_under_another_name_says_so_and_keeps_no_copy
 
     from .conftest import FakeEmbedder
 
-    a = Assistant(store_dir=tmp_path / "store", uploads_dir=tmp_path / "uploads", embedder=FakeEmbedder())
+    # A preset never pulled into this models folder: the upload still lands, and says how to get the model.
+    a = Assistant(store_dir=tmp_path / "store", uploads_dir=tmp_path / "uploads", embedder=FakeEmbedder(),
+                  model="smollm2-135m", models_dir=tmp_path / "models")
     one, two = tmp_path / "ferry.txt", tmp_path / "ferry copy.txt"
     for path in (one, two):
         path.write_text("Ferry timetable\nThe ferry leaves at seven from the old pier.\n", encoding="utf-8")
-    assert "added ferry.txt" in ingest_uploads(a, [one])
+    added = ingest_uploads(a, [one])
+    assert "added ferry.txt" in added and "vjassistant models pull smollm2-135m" in added
     status = ingest_uploads(a, [two])
     assert "ferry copy.txt (already stored as ferry.txt)" in status and len(a.documents()) == 1
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["ferry.txt"]

@@ -140,10 +140,17 @@ class Assistant:
     def store(self) -> ChunkStore:
         if self._store is None:
             s = self.settings
-            self._store = ChunkStore(path=s.store_dir, url=s.chroma_url, collection=s.collection,
-                                     embedder_name=self.embedder.name, dim=self.embedder.dim,
-                                     chunking=f"{s.chunk_tokens}/{s.chunk_overlap}")
+            self._store = self.open_store(s.chroma_url or s.store_dir, s.collection)
         return self._store
+
+    def open_store(self, where: str | Path | None, collection: str) -> ChunkStore:
+        """A store (a folder, or a Chroma server's http(s) URL) checked against this assistant's
+        embedder and chunking, as its own store is."""
+        s, remote = self.settings, str(where).startswith(("http://", "https://"))
+        return ChunkStore(path=None if remote or where is None else Path(where).expanduser(),
+                          url=str(where) if remote else "", collection=collection,
+                          embedder_name=self.embedder.name, dim=self.embedder.dim,
+                          chunking=f"{s.chunk_tokens}/{s.chunk_overlap}")
 
     @property
     def retriever(self) -> Retriever:
@@ -221,8 +228,7 @@ class Assistant:
             except DocumentError as exc:
                 report.failed.append((str(path), exc.message))
                 continue
-            doc = self._identified(doc)
-            known = self.store.content_hash(doc.id)
+            doc, known = self._identified(doc)
             if known == doc.content_hash:
                 report.unchanged.append(doc.source)
             elif not self._known_text(doc, known, report):
@@ -230,18 +236,19 @@ class Assistant:
                 (report.updated if known else report.added).append(doc.source)
         return report
 
-    def _identified(self, doc: Document) -> Document:
-        """``doc`` with the id of the stored document that lives at its path. A renamed file keeps
-        the id of its old path; a new file at that old path then gets an id of its own."""
+    def _identified(self, doc: Document) -> tuple[Document, str | None]:
+        """``doc`` with the id of the stored document that lives at its path, and the content hash
+        stored for it (None: not stored, or an update that never finished: the record holding the
+        hash is written after the chunks). A renamed file keeps the id of its old path; a new file
+        at that old path then gets an id of its own."""
         record = self.store.find_document(source=doc.source)
         if record is not None:
-            return replace(doc, id=record["doc_id"])
-        taken = self.store.find_document(doc_id=doc.id)
-        if taken is not None:  # the id of this path went with a file moved away
+            return replace(doc, id=record["doc_id"]), record.get("content_hash") or None
+        if self.store.find_document(doc_id=doc.id) is not None:  # this path's id went with a moved file
             import hashlib
 
-            return replace(doc, id=hashlib.sha256(f"{doc.source}\n{doc.content_hash}".encode()).hexdigest()[:16])
-        return doc
+            doc = replace(doc, id=hashlib.sha256(f"{doc.source}\n{doc.content_hash}".encode()).hexdigest()[:16])
+        return doc, None
 
     def _known_text(self, doc: Document, known: str | None, report: IngestReport) -> bool:
         """Whether ``doc``'s text is stored already under another document: then its path is added

@@ -137,7 +137,7 @@ def _needed(statement: str, n: int, valid: list[int], alone: dict, by_number: di
 def as_passages(sources: Sequence[Passage | str | os.PathLike[str]]) -> list[Passage]:
     """Numbered passages from Passages (their own number kept when set), files (Path, or a str
     naming an existing file: loaded like ingestion does) or plain strings (the text itself)."""
-    from .documents import load_document
+    from .documents import load_document, not_a_file
 
     out: list[Passage] = []
     for i, src in enumerate(sources, start=1):
@@ -146,9 +146,8 @@ def as_passages(sources: Sequence[Passage | str | os.PathLike[str]]) -> list[Pas
             continue
         if isinstance(src, os.PathLike) or (isinstance(src, str) and _names_a_file(src)):
             path = Path(src).expanduser()
-            if not path.is_file():
-                what = "is not a regular file" if path.exists() else "does not exist"
-                raise InputError(f"Source {path} {what}", "check the path of each source file")
+            if why := not_a_file(path):
+                raise InputError(f"Source {path} {why}", "check the path of each source file")
             doc = load_document(path)
             out.append(Passage(chunk_id=f"{doc.id}:all", doc_id=doc.id, source=doc.source, filename=doc.filename,
                                title=doc.title, date=doc.date, language=doc.language, start=0, end=len(doc.text),

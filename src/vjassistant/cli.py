@@ -186,13 +186,10 @@ def _copy_store(assistant: Any, args: argparse.Namespace) -> int:
     """`store copy TARGET`: every chunk and document of this store into an empty one, with a bar."""
     from tqdm import tqdm
 
-    from .store import ChunkStore, copy_store
+    from .store import copy_store
 
-    s, target = assistant.settings, str(args.target)
-    remote = target.startswith(("http://", "https://"))
-    into = ChunkStore(path=None if remote else Path(target).expanduser(), url=target if remote else "",
-                      collection=args.collection or s.collection, embedder_name=assistant.embedder.name,
-                      dim=assistant.embedder.dim, chunking=f"{s.chunk_tokens}/{s.chunk_overlap}")
+    target = str(args.target)
+    into = assistant.open_store(target, args.collection or assistant.settings.collection)
     with tqdm(total=assistant.store.count(), desc="Copying", unit="chunk", disable=None) as bar:
         copied = copy_store(assistant.store, into, lambda done, total: bar.update(done - bar.n))
     print(f"copied {copied} chunk(s) of {len(assistant.documents())} document(s) into {target}")
@@ -292,8 +289,6 @@ def _chat(assistant: Any) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     """Runs in temporary stores of its own: the user's store (--store) is never opened."""
-    from pathlib import Path
-
     from .config import Settings, parse_assignments
     from .evaluation import EvalConfig, evaluate
 
@@ -324,8 +319,6 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _is_chat_set(datasets: Sequence[str]) -> bool:
     """``chat``, or one .jsonl whose questions carry key facts (evaluation/chat.py)."""
-    from pathlib import Path
-
     if datasets == ["chat"]:
         return True
     path = Path(datasets[0])
@@ -373,8 +366,7 @@ def _check(args: argparse.Namespace) -> int:
 def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, str, list[str] | None]:
     """(text, sources, abstention reason or None, the text's file name or "", the question's language
     as a list when an answer JSON gives it, else None) for ``check``."""
-    from pathlib import Path
-
+    from .documents import not_a_file
     from .errors import InputError
 
     usage = "give an answer JSON (vjassistant ask --json), or a text file or --text with --sources FILE ..."
@@ -387,14 +379,10 @@ def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, 
     sources: list[Any] = []
     for i, name in enumerate(args.sources, start=1):
         path = Path(name).expanduser()
-        if not path.exists():
-            raise InputError(f"Source [{i}] {name} does not exist", "check the path of each --sources file")
-        if path.is_dir():
-            raise InputError(f"Source [{i}] {name} is a folder",
-                             "list the files themselves, in the order of their [n] numbers")
-        if not path.is_file():
-            raise InputError(f"Source [{i}] {name} is not a regular file (a device, pipe or socket)",
-                             "give the documents as txt, md, html or pdf files")
+        if why := not_a_file(path):
+            fix = ("list the files themselves, in the order of their [n] numbers" if path.is_dir() else
+                   "check the path of each --sources file")
+            raise InputError(f"Source [{i}] {name} {why}", fix)
         sources.append(path)  # a Path is always loaded as a file, never taken as text
     if args.text is not None:
         return _skip_headings(args.text), sources, None, "", None
@@ -425,11 +413,11 @@ def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, 
 
 
 def _read_input(path: Any) -> str:
+    from .documents import not_a_file
     from .errors import InputError
 
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
-        raise InputError(f"{path} {what}", "check the path")
+    if why := not_a_file(path):
+        raise InputError(f"{path} {why}", "check the path")
     if path.suffix.lower() in (".html", ".htm", ".pdf"):
         from .documents import load_document
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import DocumentError
 from .language import detect_language
 
-__all__ = ["SUPPORTED_SUFFIXES", "Document", "load_document", "iter_files", "bundled_corpus"]
+__all__ = ["SUPPORTED_SUFFIXES", "Document", "load_document", "iter_files", "bundled_corpus", "not_a_file"]
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 _SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -229,10 +229,8 @@ def load_document(path: str | Path, max_bytes: int = 0) -> Document:
     """Read one supported file into a Document; raise DocumentError with a fix otherwise.
     ``max_bytes`` (0: no limit) refuses a larger file before reading it."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        what = ("is a folder, not a file" if path.is_dir() else
-                "is not a regular file (a device, pipe or socket)" if path.exists() else "does not exist")
-        raise DocumentError(f"{path} {what}", "check the path (iter_files expands folders)")
+    if why := not_a_file(path):
+        raise DocumentError(f"{path} {why}", "check the path (iter_files expands folders)")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{path.name} has an unsupported type {suffix or '(none)'!r}",
@@ -268,6 +266,16 @@ def load_document(path: str | Path, max_bytes: int = 0) -> Document:
                     filename=path.name, title=_title(text, candidate, path), date=_date(text),
                     language=detect_language(text), text=text,
                     content_hash=hashlib.sha256(text.encode()).hexdigest())
+
+
+def not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be read as a document ("does not exist", "is a folder, not a file", "is
+    not a regular file (a device, pipe or socket)"); "" when it is a regular file."""
+    if path.is_file():
+        return ""
+    if path.is_dir():
+        return "is a folder, not a file"
+    return "is not a regular file (a device, pipe or socket)" if path.exists() else "does not exist"
 
 
 def iter_files(paths: str | Path | Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:

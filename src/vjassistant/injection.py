@@ -31,7 +31,7 @@ _PATTERNS = [re.compile(p) for p in (
     r"\bignore[rz]?\b.{0,40}\b(instructions?|consignes?|regles)\b",
     r"\b(reponds|repondez|repondre)\b.{0,30}\b(toutes?|chaque|n'importe)\b.{0,15}\bquestions?\b",
     r"\bbo qua\b.{0,40}\b(huong dan|quy tac|chi dan|lenh)\b",
-    r"\btra loi\b.{0,30}\b(moi|tat ca|moi)\b.{0,15}\bcau hoi\b",
+    r"\btra loi\b.{0,30}\b(moi|tat ca)\b.{0,15}\bcau hoi\b",
 )]
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -64,6 +65,9 @@ class PrefixCaching(Protocol):
                 progress: Callable[[int, int], None] | None = None) -> PrefixStatus: ...
 
 
+_END = object()  # the end of a stream's pieces
+
+
 class LlamaCppModel:
     """A GGUF model run in-process by llama-cpp-python."""
 
@@ -80,8 +84,8 @@ class LlamaCppModel:
         threads = self._threads = n_threads or os.cpu_count() or 1
         self._prefixes: dict[str, list[int]] = {}
         self.confidence: float | None = None  # of the last stream's first token
-        # One llama.cpp context serves one prompt at a time: a second thread's stream or prepare
-        # waits here until the first stream is read to its end (or closed).
+        # One llama.cpp context serves one prompt at a time: a second stream or prepare waits here
+        # until the first one's generation ends.
         self._lock = threading.RLock()
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
@@ -93,6 +97,25 @@ class LlamaCppModel:
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
                stop: Sequence[str] = ()) -> Iterator[str]:
+        """The reply's pieces. A worker thread holds the model's lock while it generates and hands
+        the pieces over: the lock is never held across a ``yield``, so a reader that stops early
+        without closing the stream (a browser tab gone mid-answer) cannot keep it. A closed stream
+        stops the worker at its next piece; an abandoned one ends at ``max_tokens``."""
+        pieces: queue.Queue[object] = queue.Queue()
+        stopped = threading.Event()
+        threading.Thread(target=self._generate, name="llama-stream", daemon=True,
+                         args=(messages, max_tokens, temperature, stop, pieces, stopped)).start()
+        try:
+            while (item := pieces.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                yield str(item)
+        finally:
+            stopped.set()
+
+    def _generate(self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str],
+                  pieces: queue.Queue[object], stopped: threading.Event) -> None:
+        import llama_cpp
         import numpy as np
 
         first: list[np.ndarray] = []
@@ -109,27 +132,27 @@ class LlamaCppModel:
             return scores
 
         with self._lock:
-            self.confidence = None
-            yield from self._generate(messages, max_tokens, temperature, stop, grab, first)
-
-    def _generate(self, messages: Sequence[Message], max_tokens: int, temperature: float, stop: Sequence[str],
-                  grab: Callable[[Any, Any], Any], first: list[Any]) -> Iterator[str]:
-        import llama_cpp
-
-        chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
-                                                  temperature=temperature, stop=list(stop) or None,
-                                                  stream=True, seed=0,
-                                                  logits_processor=llama_cpp.LogitsProcessorList([grab]))
-        try:
-            for chunk in chunks:
-                piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
-                if piece:
-                    yield piece
-            if self.confidence is None and first:  # a one-token reply: the most likely token was taken
-                self.confidence = float(first[0].max())
-        except ValueError as exc:  # llama-cpp-python's "Requested tokens exceed context window"
-            raise ModelError(f"The prompt does not fit the model's context: {exc}",
-                             "shorten the question, or lower VJA_PROMPT_BUDGET / VJA_MAX_TOKENS") from exc
+            try:
+                self.confidence = None
+                chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
+                                                          temperature=temperature, stop=list(stop) or None,
+                                                          stream=True, seed=0,
+                                                          logits_processor=llama_cpp.LogitsProcessorList([grab]))
+                for chunk in chunks:
+                    if stopped.is_set():
+                        break
+                    piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+                    if piece:
+                        pieces.put(piece)
+                if self.confidence is None and first:  # a one-token reply: the most likely token was taken
+                    self.confidence = float(first[0].max())
+            except ValueError as exc:  # llama-cpp-python's "Requested tokens exceed context window"
+                pieces.put(ModelError(f"The prompt does not fit the model's context: {exc}",
+                                      "shorten the question, or lower VJA_PROMPT_BUDGET / VJA_MAX_TOKENS"))
+            except Exception as exc:  # noqa: BLE001  # raised in the reader's thread, where it belongs
+                pieces.put(exc)
+            finally:
+                pieces.put(_END)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))

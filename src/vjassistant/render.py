@@ -55,16 +55,18 @@ def _badge(n: int, c: Citation | None, anchor: str = "") -> str:
             f'title="{html.escape(tip + (" · click to show the passage" if anchor else ""))}">{label}</sup>')
 
 
+def _fix(exc: VJAError) -> str:
+    return f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
+
+
 def format_error(exc: VJAError) -> str:
     """A VJAError as a chat message: what happened, then the fix."""
-    hint = f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
-    return f"⚠️ **{html.escape(exc.message)}**{hint}"
+    return f"⚠️ **{html.escape(exc.message)}**{_fix(exc)}"
 
 
 def error_html(exc: VJAError) -> str:
     """A VJAError as an HTML status line (the documents panel): what happened, then the fix."""
-    hint = f'<br><span class="vja-muted">fix: {html.escape(exc.hint)}</span>' if exc.hint else ""
-    return f'<p class="vja-error">⚠️ <b>{html.escape(exc.message)}</b>{hint}</p>'
+    return f'<p class="vja-error">⚠️ <b>{html.escape(exc.message)}</b>{_fix(exc)}</p>'
 
 
 class _Span(NamedTuple):

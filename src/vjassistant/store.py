@@ -103,11 +103,15 @@ class ChunkStore:
         return int((fresh.metadata or {}).get("vja_revision", 0))
 
     def _bump_revision(self) -> None:
+        self._set_meta(lambda meta: {"vja_revision": int(meta.get("vja_revision", 0)) + 1})
+
+    def _set_meta(self, changes: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Change keys of the collection's metadata (``changes`` of it as read fresh: another process
+        may have written since this handle opened)."""
         fresh = self._client.get_collection(self._name, embedding_function=None)
         # Chroma refuses any hnsw:* key in modify(), even unchanged; the space stays cosine.
         meta = {k: v for k, v in (fresh.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta["vja_revision"] = int(meta.get("vja_revision", 0)) + 1
-        self._col.modify(metadata=meta)
+        self._col.modify(metadata={**meta, **changes(meta)})
 
     def _check_compatible(self, embedder_name: str, dim: int, where: str) -> None:
         meta = self._col.metadata or {}
@@ -129,8 +133,7 @@ class ChunkStore:
                              f"the settings say {chunking}",
                              "re-ingest into a new store (--store DIR), or set VJA_CHUNK_TOKENS and "
                              "VJA_CHUNK_OVERLAP back to the store's values")
-        fresh = {k: v for k, v in meta.items() if not k.startswith("hnsw:")}  # a store from before it was recorded
-        self._col.modify(metadata={**fresh, "chunking": chunking})
+        self._set_meta(lambda _: {"chunking": chunking})  # a store from before the chunking was recorded
 
     # --- writes -------------------------------------------------------------------
     def upsert_document(self, doc: Document, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
@@ -210,14 +213,6 @@ class ChunkStore:
         return len(ids)
 
     # --- reads --------------------------------------------------------------------
-    def content_hash(self, doc_id: str) -> str | None:
-        """The hash of the text last stored whole for ``doc_id``: from its record, written after its
-        chunks (chunks alone may hold a newer hash than an update that did not finish)."""
-        got = self._docs.get(ids=[doc_id], include=["metadatas"])
-        if not got["ids"] or not got["metadatas"] or not got["metadatas"][0]:
-            return None
-        return str(got["metadatas"][0].get("content_hash") or "") or None
-
     def document_text(self, doc_id: str) -> str:
         """A stored document's whole clean text, "" when it is not stored."""
         got = self._docs.get(ids=[doc_id], include=["documents"])

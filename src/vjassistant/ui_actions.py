@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .documents import SUPPORTED_SUFFIXES
-from .errors import InputError, VJAError
+from .errors import InputError, ModelError, VJAError
 from .language import LANGUAGE_NAMES
 from .models import list_models
 from .render import SOURCES_START, badges, error_html, format_answer, format_error
@@ -265,20 +265,25 @@ def ingest_paths(assistant: Assistant, paths: Sequence[Path], progress: Progress
         for p, _ in report.duplicates:  # an upload of a stored text: our copy of it is not needed
             if Path(p).resolve().parent == assistant.settings.uploads.resolve():
                 Path(p).unlink(missing_ok=True)
-    if any(done[k] for k in ("added", "updated")):
-        prepare(assistant, progress)
+    note = prepare(assistant, progress) if any(done[k] for k in ("added", "updated")) else ""
     progress(1.0, "Done")
     parts = [f"{k} {', '.join(map(html.escape, v))}" for k, v in done.items() if v]
     out = f'<p class="vja-ok">{"; ".join(parts)}</p>' if parts else ""
     out += "".join(f'<p class="vja-error">⚠️ <b>{html.escape(n)}</b>: {html.escape(why)}</p>' for n, why in failed)
-    return out or '<p class="vja-muted">No file given.</p>'
+    return (out + note) or '<p class="vja-muted">No file given.</p>'
 
 
-def prepare(assistant: Assistant, progress: Progress = _quiet) -> None:
-    """Read the changed collection into the model now, with progress, rather than at the next question."""
+def prepare(assistant: Assistant, progress: Progress = _quiet) -> str:
+    """Read the changed collection into the model now, with progress, rather than at the next question.
+    The documents are stored either way: a model that cannot be loaded yet is an HTML note naming
+    the fix, not a failed upload (the same message comes back at the first question)."""
     def report(_what: str, done: int, total: int) -> None:
         progress(0.5 + 0.5 * done / max(total, 1), f"Reading the documents into the model: {done}/{total} tokens")
-    assistant.prepare(report)
+    try:
+        assistant.prepare(report)
+    except ModelError as exc:
+        return error_html(exc)
+    return ""
 
 
 def remove_documents(assistant: Assistant, doc_ids: Sequence[str], progress: Progress = _quiet) -> str:
@@ -295,10 +300,9 @@ def remove_documents(assistant: Assistant, doc_ids: Sequence[str], progress: Pro
         source = Path(docs[doc_id]["source"]).resolve()
         if source.parent == uploads:
             source.unlink(missing_ok=True)
-    if gone:
-        prepare(assistant, progress)
-    return f'<p class="vja-ok">deleted {", ".join(map(html.escape, gone))}</p>' if gone else \
-        '<p class="vja-muted">Those documents were already gone.</p>'
+    if not gone:
+        return '<p class="vja-muted">Those documents were already gone.</p>'
+    return f'<p class="vja-ok">deleted {", ".join(map(html.escape, gone))}</p>' + prepare(assistant, progress)
 
 
 def reingest_documents(assistant: Assistant, doc_ids: Sequence[str], progress: Progress = _quiet) -> str:
