@@ -1,64 +1,18 @@
 """Shared fixtures: real components (Chroma in a temp dir, the e5 embedder, the 135M model)
-plus small fakes for fast unit tests of the machinery around them."""
+plus the small fakes of vjassistant.testing for fast unit tests of the machinery around them."""
 from __future__ import annotations
 
-import hashlib
-import re
 import socket
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from vjassistant import Assistant, Settings
 from vjassistant.models import PRESETS
+from vjassistant.testing import FakeEmbedder, ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_MODEL = "smollm2-135m"
-
-
-class FakeEmbedder:
-    """Bag-of-words hashing embedder: deterministic, instant, similar texts get similar vectors."""
-
-    name = "fake-bow"
-    dim = 64
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for w in re.findall(r"\w+", text.casefold()):
-            v[int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
-        n = np.linalg.norm(v)
-        return v / n if n else v + 1.0 / np.sqrt(self.dim)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._vec(text)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-
-class ScriptedModel:
-    """A chat model that replies with fixed text, streamed a few characters at a time: ``reply`` first,
-    then each of ``then`` in turn (the last one again once they run out)."""
-
-    name = "scripted"
-    n_ctx = 4096
-
-    def __init__(self, reply: str = "", then: Sequence[str] = ()) -> None:
-        self.reply = reply
-        self.then = list(then)
-        self.calls: list[list[dict[str, str]]] = []
-
-    def stream(self, messages, *, max_tokens, temperature, stop=()) -> Iterator[str]:
-        replies = [self.reply, *self.then]
-        text = replies[min(len(self.calls), len(replies) - 1)]
-        self.calls.append(list(messages))
-        for i in range(0, len(text), 3):
-            yield text[i:i + 3]
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
 
 
 @pytest.fixture

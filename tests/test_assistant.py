@@ -6,8 +6,7 @@ import pytest
 
 from vjassistant import Answer, Assistant, InputError, ModelError, Settings, StoreError
 from vjassistant.store import ChunkStore
-
-from .conftest import FakeEmbedder
+from vjassistant.testing import FakeEmbedder
 
 FACTS = ("NIC and JETRO signed a cooperation agreement in Hanoi on October 19th, 2020. "
          "JETRO has promoted Japanese investment in Vietnam since 1993.")

@@ -12,8 +12,9 @@ import pytest
 from vjassistant import Assistant, Settings
 from vjassistant.llm import LlamaCppModel
 from vjassistant.models import PRESETS, model_identity
+from vjassistant.testing import FakeEmbedder, ScriptedModel
 
-from .conftest import TEST_MODEL, FakeEmbedder, ScriptedModel, model_file
+from .conftest import TEST_MODEL, model_file
 
 EN = ("Harbour report\nThe harbour bridge opened in 1932 after eight years of work. "
       "Its engineer was Maria Okafor, who also designed the ferry terminal.")

@@ -12,8 +12,7 @@ import pytest
 from vjassistant import Answer, Assistant
 from vjassistant.chunking import sentence_spans
 from vjassistant.documents import load_document
-
-from .conftest import ScriptedModel
+from vjassistant.testing import ScriptedModel
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,9 @@ from vjassistant.evaluation.metrics import (
     token_f1,
 )
 from vjassistant.evaluation.runner import CachedEmbedder, plan_runs
+from vjassistant.testing import FakeEmbedder, ScriptedModel
 
-from .conftest import ROOT, FakeEmbedder, ScriptedModel
+from .conftest import ROOT
 
 MINI = [ROOT / "tests" / "data" / "xquad-mini.en.json", ROOT / "tests" / "data" / "xquad-mini.vi.json"]
 

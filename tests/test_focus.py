@@ -2,8 +2,7 @@
 from vjassistant.chunking import count_tokens
 from vjassistant.focus import focus_passages
 from vjassistant.retrieval import Passage
-
-from .conftest import FakeEmbedder
+from vjassistant.testing import FakeEmbedder
 
 DOC = ("Intro line about nothing in particular. The weather was mild that spring. "
        "NIC and JETRO signed a cooperation agreement in Hanoi on 19 October 2020. "

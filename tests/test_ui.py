@@ -369,9 +369,8 @@ def test_uploads_are_copied_under_safe_names_and_bounded(tmp_path: Path) -> None
 
 
 def test_an_upload_of_a_stored_text_under_another_name_says_so_and_keeps_no_copy(tmp_path: Path) -> None:
+    from vjassistant.testing import FakeEmbedder
     from vjassistant.ui_actions import ingest_uploads
-
-    from .conftest import FakeEmbedder
 
     # A preset never pulled into this models folder: the upload still lands, and says how to get the model.
     a = Assistant(store_dir=tmp_path / "store", uploads_dir=tmp_path / "uploads", embedder=FakeEmbedder(),

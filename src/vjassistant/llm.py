@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from . import prefix_state
 from .errors import LLMServerError, ModelError
+from .openmp import passive_wait
 
 log = logging.getLogger("vjassistant")
 
@@ -73,6 +74,7 @@ class LlamaCppModel:
 
     def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 0, name: str = "",
                  identity: str = "") -> None:
+        passive_wait()  # before llama.cpp's OpenMP runtime loads
         import llama_cpp  # compiled extension: imported only when a model is really used
 
         self.name = name or path.stem
@@ -93,7 +95,7 @@ class LlamaCppModel:
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {path}: {exc}",
                              "the file is corrupt or not a GGUF model: pull it again "
-                             "(vjassistant models pull NAME --force) or pick another --model") from exc
+                             "(vjassistant models pull NAME --force) or pick another --model", path=path) from exc
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
                stop: Sequence[str] = ()) -> Iterator[str]:
@@ -343,7 +345,7 @@ class OpenAICompatibleModel:
         except httpx.TimeoutException as exc:
             raise _Retry(LLMServerError(f"The LLM server at {self._url} sent nothing for {self._timeout:g} s",
                                         "the server is overloaded or its model too slow: check it, or raise "
-                                        "VJA_LLM_TIMEOUT")) from exc
+                                        "VJA_LLM_TIMEOUT", url=self._url)) from exc
         except httpx.HTTPError as exc:
             raise _Retry(self._unreachable(exc)) from exc
 
@@ -361,7 +363,8 @@ class OpenAICompatibleModel:
             except (ValueError, AttributeError, IndexError, TypeError) as exc:
                 raise LLMServerError(f"The LLM server at {self._url} sent something that is not a chat-completions "
                                      f"stream: {data[:120]!r}",
-                                     "check that VJA_LLM_URL points at an OpenAI-compatible server") from exc
+                                     "check that VJA_LLM_URL points at an OpenAI-compatible server",
+                                     url=self._url) from exc
             if piece and self.confidence is None and "logprob" in logprobs[0]:
                 self.confidence = math.exp(logprobs[0]["logprob"])
             if piece:
@@ -395,12 +398,12 @@ class OpenAICompatibleModel:
 
     def _refused(self, resp: Any) -> Exception:  # resp: an httpx.Response
         error = LLMServerError(f"The LLM server at {self._url} answered {resp.status_code}: {resp.text[:300]}",
-                               "check the server's model name and logs")
+                               "check the server's model name and logs", url=self._url)
         return _Retry(error) if resp.status_code in _BUSY else error
 
     def _unreachable(self, exc: Exception) -> LLMServerError:
         return LLMServerError(f"Cannot reach the LLM server at {self._url}: {exc}",
-                              "start the server or fix VJA_LLM_URL")
+                              "start the server or fix VJA_LLM_URL", url=self._url)
 
     def count_tokens(self, text: str) -> int:
         from .chunking import count_tokens  # an estimate: the server's tokenizer is unknown

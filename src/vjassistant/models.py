@@ -109,12 +109,12 @@ def resolve_model(spec: str, models_dir: Path) -> Path:
         path = models_dir / preset.filename
         if not path.exists():
             raise ModelError(f"Model {spec!r} is not downloaded yet (no {path})",
-                             f"vjassistant models pull {spec}   (or: make run)")
+                             f"vjassistant models pull {spec}   (or: make run)", path=path)
         if not _installed(path, preset.size):
             got = path.stat().st_size if path.is_file() else "not a file"
             raise ModelError(f"Model file {path} is incomplete or corrupt: "
                              f"expected {preset.size} bytes, got {got}",
-                             f"vjassistant models pull {spec} --force")
+                             f"vjassistant models pull {spec} --force", path=path)
         return path
     if not spec.strip():
         raise ModelError("No model given", f"set VJA_MODEL to a preset ({', '.join(PRESETS)}) "
@@ -129,9 +129,9 @@ def resolve_model(spec: str, models_dir: Path) -> Path:
                              f"({', '.join(PRESETS)}) and no such file",
                              "use one of the preset names, or a path to a .gguf file")
         raise ModelError(f"Model file not found: {path}",
-                         f"check the path, or use a preset ({', '.join(PRESETS)})")
+                         f"check the path, or use a preset ({', '.join(PRESETS)})", path=path)
     if not path.is_file():
-        raise ModelError(f"Model path {path} is not a file", "give the path of a .gguf file")
+        raise ModelError(f"Model path {path} is not a file", "give the path of a .gguf file", path=path)
     with path.open("rb") as fh:
         head = fh.read(8)
     # The magic, then a little-endian uint32 format version (3 today). Checking the version
@@ -139,7 +139,7 @@ def resolve_model(spec: str, models_dir: Path) -> Path:
     version = int.from_bytes(head[4:8], "little") if len(head) == 8 else 0
     if head[:4] != GGUF_MAGIC or not 1 <= version < 1000:
         raise ModelError(f"{path} is not a GGUF model (it starts with {head!r})",
-                         f"give a llama.cpp .gguf file, or a preset ({', '.join(PRESETS)})")
+                         f"give a llama.cpp .gguf file, or a preset ({', '.join(PRESETS)})", path=path)
     return path
 
 

@@ -90,7 +90,7 @@ class ChunkStore:
             fix = ("check the Chroma server is running (chroma run --path DIR)" if url else
                    "check the folder is readable and writable; if its files are damaged, move it aside and "
                    "ingest your documents again, or point VJA_STORE_DIR elsewhere")
-            raise StoreError(f"Cannot open the vector store at {where}: {exc}", fix) from exc
+            raise StoreError(f"Cannot open the vector store at {where}: {exc}", fix, location=where) from exc
         self._name, self._dim = collection, dim
         self._check_compatible(embedder_name, dim, url or str(path))
         self._check_chunking(chunking, url or str(path))
@@ -119,10 +119,10 @@ class ChunkStore:
         if schema != SCHEMA_VERSION:
             raise StoreError(f"The store at {where} was written by another version of vjassistant "
                              f"(schema {schema!r}, this version reads {SCHEMA_VERSION})",
-                             "re-ingest into a new folder (--store DIR) or delete the old store folder")
+                             "re-ingest into a new folder (--store DIR) or delete the old store folder", location=where)
         if embedder_name and meta.get("embedder") not in ("", embedder_name):
             raise StoreError(f"The store at {where} was built with the embedder {meta.get('embedder')!r}, "
-                             f"not {embedder_name!r}", "re-ingest the documents into a new store")
+                             f"not {embedder_name!r}", "re-ingest the documents into a new store", location=where)
 
     def _check_chunking(self, chunking: str, where: str) -> None:
         meta = self._col.metadata or {}
@@ -132,7 +132,7 @@ class ChunkStore:
             raise StoreError(f"The store at {where} was cut into chunks of {meta['chunking']} tokens (size/overlap), "
                              f"the settings say {chunking}",
                              "re-ingest into a new store (--store DIR), or set VJA_CHUNK_TOKENS and "
-                             "VJA_CHUNK_OVERLAP back to the store's values")
+                             "VJA_CHUNK_OVERLAP back to the store's values", location=where)
         self._set_meta(lambda _: {"chunking": chunking})  # a store from before the chunking was recorded
 
     # --- writes -------------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""The public surface: what ``import vjassistant`` offers, the protocols a user implements, the
+shipped fakes, and the context errors carry."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import vjassistant
+from vjassistant import ChatModel, DocumentError, Embedder, ModelError, StoreError
+from vjassistant.documents import load_document
+from vjassistant.models import resolve_model
+from vjassistant.testing import FakeEmbedder, ScriptedModel
+
+
+def test_everything_exported_is_importable_and_documented():
+    for name in vjassistant.__all__:
+        assert getattr(vjassistant, name).__doc__, name
+
+
+def test_the_shipped_fakes_satisfy_the_protocols_a_user_implements():
+    assert isinstance(FakeEmbedder(), Embedder)
+    assert isinstance(ScriptedModel("x"), ChatModel)
+    assert "".join(ScriptedModel("Hanoi [1].").stream([], max_tokens=9, temperature=0)) == "Hanoi [1]."
+
+
+def test_importing_the_package_leaves_the_environment_alone():
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = "import os, vjassistant; print(os.environ.get('OMP_WAIT_POLICY'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "None"
+    # the constructor that loads an OpenMP runtime sets it first
+    code = "import os; from vjassistant.embeddings import E5Embedder; E5Embedder(); print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "PASSIVE"
+
+
+def test_errors_carry_the_thing_they_are_about(tmp_path: Path):
+    odd = tmp_path / "notes.xyz"
+    odd.write_text("text")
+    with pytest.raises(DocumentError) as caught:
+        load_document(odd)
+    assert caught.value.path == odd and caught.value.hint
+    with pytest.raises(ModelError) as missing:
+        resolve_model(str(tmp_path / "absent.gguf"), tmp_path)
+    assert missing.value.path == tmp_path / "absent.gguf"
+    assert StoreError("x", location="http://127.0.0.1:9").location == "http://127.0.0.1:9"
