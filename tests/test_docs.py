@@ -49,3 +49,11 @@ def test_every_generated_table_has_its_benchmark():
         for section in re.findall(r"<!-- bench:([\w-]+) -->", text):
             assert section in published, f"{doc.name}: no benchmark writes bench:{section}"
             assert f"<!-- /bench:{section} -->" in text
+
+
+def test_the_configuration_reference_matches_the_settings():
+    from vjassistant.config import reference_markdown
+
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = text.split("<!-- settings -->\n", 1)[1].split("<!-- /settings -->", 1)[0]
+    assert block == reference_markdown(), "regenerate: vjassistant config --markdown (docs/configuration.md)"

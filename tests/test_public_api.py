@@ -33,7 +33,8 @@ def test_importing_the_package_leaves_the_environment_alone():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "None"
     # the constructor that loads an OpenMP runtime sets it first
-    code = "import os; from vjassistant.embeddings import E5Embedder; E5Embedder(); print(os.environ['OMP_WAIT_POLICY'])"
+    code = ("import os; from vjassistant.embeddings import E5Embedder; E5Embedder(); "
+            "print(os.environ['OMP_WAIT_POLICY'])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "PASSIVE"
 
@@ -48,3 +49,24 @@ def test_errors_carry_the_thing_they_are_about(tmp_path: Path):
         resolve_model(str(tmp_path / "absent.gguf"), tmp_path)
     assert missing.value.path == tmp_path / "absent.gguf"
     assert StoreError("x", location="http://127.0.0.1:9").location == "http://127.0.0.1:9"
+
+
+def test_settings_come_in_groups_and_keep_their_flat_names(monkeypatch):
+    from vjassistant import Settings
+    from vjassistant.config import GROUPS
+
+    monkeypatch.setenv("VJA_TOP_K", "5")
+    s = Settings.from_env(temperature=0.2)
+    assert s.group("retrieval")["top_k"] == 5 and s.group("answer")["temperature"] == 0.2
+    assert sum(len(s.group(g)) for g in GROUPS) == len(vars(s))  # every field is in exactly one group
+
+
+def test_the_config_command_shows_the_settings_in_effect_and_hides_secrets(monkeypatch, capsys):
+    from vjassistant.cli import main
+
+    monkeypatch.setenv("VJA_LLM_API_KEY", "sk-secret")
+    monkeypatch.setenv("VJA_TOP_K", "5")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "[retrieval]" in out and "  top_k = 5" in out and "llm_api_key = (set)" in out
+    assert "sk-secret" not in out

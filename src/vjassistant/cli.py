@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--strict", action="store_true",
                    help="also fail on unverified statements (partial ones always fail: see exit codes)")
 
+    s = sub.add_parser("config", help="the settings in effect, by group (defaults, then VJA_* variables, then options)")
+    s.add_argument("--markdown", action="store_true", help="print the reference table of docs/configuration.md")
+
     s = sub.add_parser("info", help="where the store and model are, and what they hold")
     s.add_argument("--json", action="store_true")
 
@@ -128,15 +131,35 @@ def report_error(exc: VJAError) -> int:
     return exc.exit_code
 
 
-def _assistant(args: argparse.Namespace):  # -> Assistant
-    from .assistant import Assistant
+def _settings(args: argparse.Namespace):  # -> Settings
     from .config import Settings
 
     overrides = {"store_dir": args.store, "model": args.model, "chroma_url": args.chroma_url, "llm_url": args.llm_url}
     settings = Settings.from_env(**{k: v for k, v in overrides.items() if v})
     if args.store and not args.chroma_url:
         settings = settings.replace(chroma_url="")  # an explicit folder beats VJA_CHROMA_URL
-    return Assistant(settings)
+    return settings
+
+
+def _assistant(args: argparse.Namespace):  # -> Assistant
+    from .assistant import Assistant
+
+    return Assistant(_settings(args))
+
+
+def _config(args: argparse.Namespace) -> int:
+    from .config import GROUPS, reference_markdown
+
+    if args.markdown:
+        print(reference_markdown(), end="")
+        return 0
+    settings = _settings(args)
+    for group in GROUPS:
+        print(f"[{group}]")
+        for name, value in settings.group(group).items():
+            secret = name in ("llm_api_key", "auth") and value  # a password is not shown, only that it is set
+            print(f"  {name} = {'(set)' if secret else '' if value is None else value}")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -146,6 +169,8 @@ def _run(args: argparse.Namespace) -> int:
         return _eval(args)
     if args.command == "check":  # needs the embedder at most: no store, no model
         return _check(args)
+    if args.command == "config":
+        return _config(args)
     assistant = _assistant(args)
     if args.command == "ingest":
         return _ingest(assistant, args)

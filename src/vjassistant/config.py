@@ -1,14 +1,18 @@
-"""Settings: the one place defaults live, overridable by ``VJA_*`` environment variables.
+"""Settings: the one place defaults live, in six groups, each overridable by a ``VJA_*`` variable.
 
-``Settings.from_env()`` reads e.g. ``VJA_MODEL=qwen2.5-coder-0.5b`` or ``VJA_TOP_K=6``; any
-field can also be passed as a keyword to ``Settings(...)`` or ``Assistant(...)``.
+``Settings.from_env()`` reads e.g. ``VJA_MODEL=qwen2.5-coder-0.5b`` or ``VJA_TOP_K=6``; any field
+can also be passed as a keyword to ``Settings(...)`` or ``Assistant(...)``. Each field carries its
+group and one sentence, from which docs/configuration.md is generated (``reference_markdown``).
+Why a default has its value, with figures, is in docs/decisions.md, not here.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -29,103 +33,112 @@ def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "vjassistant"
 
 
+GROUPS = {
+    "model": "which language model answers, and how it runs",
+    "store": "where documents and models live, and how documents are cut into chunks",
+    "retrieval": "how passages are found and what reaches the prompt in retrieval mode",
+    "answer": "how questions are answered",
+    "check": "what happens to an answer after its citations are checked",
+    "server": "the browser UI",
+}
+
+
+def _setting(default: Any = MISSING, *, group: str, doc: str, factory: Any = MISSING) -> Any:
+    """A Settings field with its group and one-sentence description (docs/configuration.md shows both)."""
+    assert group in GROUPS, group
+    meta = {"group": group, "doc": doc}
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass
 class Settings:
-    """Everything tunable. Paths default under ``home``; see ``_default_home``."""
+    """Everything tunable, in six groups (``GROUPS``); every field is also the ``VJA_<NAME>`` variable.
 
-    home: Path = field(default_factory=_default_home)
-    models_dir: Path | None = None
-    store_dir: Path | None = None
-    # A Chroma server ("http://host:8000") replaces the embedded store when set.
-    chroma_url: str = ""
-    collection: str = "vjassistant"
-    # Preset name (see models.py) or a path to any GGUF file.
-    model: str = DEFAULT_MODEL
-    # An OpenAI-compatible server (llama.cpp server, vLLM) replaces the local model when set.
-    llm_url: str = ""
-    llm_api_key: str = ""
-    llm_timeout: float = 120.0  # seconds a server may take to send the next piece of a reply
-    # Context window in tokens (capped at the model's own): holds the whole collection, the
-    # conversation and the answer in whole-collection mode.
-    n_ctx: int = 8192
-    n_threads: int = 0  # 0 = all cores
-    max_tokens: int = 320
-    temperature: float = 0.0
-    # Chunking: tokens per chunk and overlap, counted with tiktoken's offline cl100k.
-    chunk_tokens: int = 160
-    chunk_overlap: int = 32
-    # Retrieval: passages given to the model, candidates per retriever, RRF constant.
-    # top_k 3 rather than 4: the same F1 on XQuAD English dev (57.8, 30 questions) with a
-    # quarter less prompt to read (TTFT 4.5 s vs 6.0 s, qwen2.5-coder-1.5b); monolingual hit@3 is
-    # already 0.99 (benchmarks/prompt_cost.py shows each setting's trade).
-    top_k: int = 3
-    candidates: int = 20
-    rrf_k: int = 60
-    # At most this many passages from one document (0 = no cap): leaves room for the same
-    # facts told by another document, often in another language.
-    per_document: int = 2
-    # BM25 ranks the chunks in the question's language; its ranking of the chunks in other
-    # languages, by the question's names and numbers alone, joins the fusion at this weight (0 = not
-    # at all). Chosen on XQuAD dev (612 questions per run, retrieval only), hit@1 / hit@5 at weights
-    # 0, 0.25, 0.5, 1: English questions over Vietnamese paragraphs 0.779/0.967, 0.775/0.964,
-    # 0.765/0.967, 0.750/0.964; Vietnamese over English 0.725/0.922, 0.732/0.928, 0.727/0.928,
-    # 0.706/0.930 (MRR summed over both: 1.666, 1.670, 1.662, 1.637); mixed store 0.936/0.991 at
-    # 0 and 0.937/0.991 at 0.25. Every word of the question, as before, did worse at each weight
-    # (0.25: 0.742/0.962 and 0.722/0.926).
-    lexical_cross_weight: float = 0.25
-    # When none of the top_k is in another language, the last place goes to the best passage that
-    # is: the evidence for a French or Vietnamese question is often only in English (docs/decisions.md#cross-retrieval).
-    other_language_slot: bool = True
-    # Abstain before generating unless a passage is close enough (retrieval.RelevanceRule): in the
-    # question's language, dense similarity >= min_similarity and >= min_margin above the
-    # background (the candidates-th result); in another language >= min_similarity_cross; or it
-    # holds 60% of the question's words. Tuned on XQuAD (1190 questions per language pair,
-    # answerable vs. the same questions with their article removed, benchmarks in the README):
-    # en->en 2.9% of answerable questions stopped, 92% of unanswerable; vi->vi 3.5% / 85%;
-    # cross-lingual 1.3-3.0% / 29% (the model and the citation check decline most of the rest).
-    # The earlier single 0.80 threshold stopped 55% of answerable Vietnamese questions over
-    # English documents, and let 98% of unanswerable Vietnamese ones through.
-    min_similarity: float = 0.82
-    min_margin: float = 0.04
-    min_similarity_cross: float = 0.76
-    # Token budget for the passages in the prompt (the rest of n_ctx is for the answer).
-    prompt_budget: int = 1400
-    # Each passage is cut to its best window of sentences of at most this many tokens before
-    # it goes into the prompt (0 = whole chunks): every prompt token costs prefill time. On XQuAD
-    # dev (50 questions per language, qwen2.5-coder-1.5b, top_k 3): 120 gave F1 68.8 en / 53.7 vi
-    # at TTFT 4.3 s; 80 gave 64.0 / 43.6 at 3.2 s (the window more often loses the answer).
-    # The cut loses the answer's text for a few questions: with the gold answer's words searched
-    # in the prompt (no generation; XQuAD English, top_k 3), it is there for 95.8% of dev questions
-    # at 120 tokens, 97.7% with whole chunks (97.5% at 140), for 303 vs 394 passage tokens p50
-    # (test: 97.6% vs 99.3%, 304 vs 388). Asked with the 1.5B model (the same 100 English dev
-    # questions, seed 0, 2026-12-02), whole chunks did not win that back: F1 63.6 vs 65.2 at 120
-    # (paired difference 1.6, standard error 2.9; 6 questions better at 120, 7 worse), EM 51 vs
-    # 54, answered 0.89 vs 0.92, citation precision 0.978 (90) vs 0.967 (92), TTFT p50 13.0 vs 11.4 s.
-    passage_tokens: int = 120
-    # Remove the sentences no document supports; decline when they are most of the answer (steps.py).
-    drop_unsupported: bool = True
-    # Ask the model once more when a checked answer is not in the question's language, or is a bare
-    # name or number: "write that again as full sentences in French" (docs/decisions.md#restate).
-    restate: bool = True
-    # How questions are answered: "collection" puts every stored document in the prompt (its
-    # llama.cpp state saved under state_dir), "retrieval" the best passages; "auto" takes the
-    # collection while it fits collection_budget tokens, and retrieval above it.
-    answer_mode: str = "auto"
-    collection_budget: int = 6000
-    state_dir: Path | None = None  # default: <store_dir>/collection-state
-    max_question_chars: int = 2000
-    history_turns: int = 3
-    host: str = "127.0.0.1"
-    port: int = 7860
-    # Who may use the browser UI: "user:password", or the path of a file with one user:password per
-    # line. Required to serve on any address but the loopback one.
-    auth: str = ""
-    max_upload_mb: int = 20     # the largest file the browser UI accepts
-    # The largest file ingestion reads: 1 MB of text took 6 minutes to embed on 2 cores, so this
-    # is about an hour (docs/decisions.md#document-size).
-    max_document_mb: float = 10.0
-    queue_size: int = 16        # questions waiting in the UI's queue before more are turned away
-    uploads_dir: Path | None = None  # where the UI keeps uploaded files; default: "uploads" beside the store
+    The fields stay flat so that ``Settings(top_k=4)``, ``Assistant(top_k=4)``, ``--set top_k=4`` and
+    ``VJA_TOP_K=4`` all name a setting the same way; ``Settings.group("retrieval")`` reads one group.
+    Figures behind the defaults are in docs/decisions.md, not here.
+    """
+
+    # --- model
+    model: str = _setting(DEFAULT_MODEL, group="model",
+                          doc="A preset name (`vjassistant models list`) or the path of any GGUF file.")
+    models_dir: Path | None = _setting(None, group="model", doc="Where pulled models live; default `<home>/models`.")
+    llm_url: str = _setting("", group="model", doc="An OpenAI-compatible server (llama.cpp server, vLLM) "
+                            "that answers instead of the local model, e.g. `http://127.0.0.1:8080`.")
+    llm_api_key: str = _setting("", group="model", doc="The bearer token that server wants, if any.")
+    llm_timeout: float = _setting(120.0, group="model",
+                                  doc="Seconds the server may take to send the next piece of a reply.")
+    n_ctx: int = _setting(8192, group="model", doc="Context window in tokens (capped at the model's own): the "
+                          "whole collection, the conversation and the answer must fit in it.")
+    n_threads: int = _setting(0, group="model", doc="CPU threads for the model and the embedder; 0 = every core.")
+    # --- store
+    home: Path = _setting(group="store", factory=_default_home,
+                          doc="The folder holding models/ and vectorstore/: the checkout, or `~/.local/share/"
+                          "vjassistant` (`VJA_HOME`).")
+    store_dir: Path | None = _setting(None, group="store",
+                                      doc="The embedded Chroma store; default `<home>/vectorstore`.")
+    chroma_url: str = _setting("", group="store", doc="A Chroma server (`http://host:8000`) that replaces the "
+                               "embedded store.")
+    collection: str = _setting("vjassistant", group="store", doc="The Chroma collection's name.")
+    chunk_tokens: int = _setting(160, group="store", doc="Tokens per chunk (tiktoken cl100k); a store keeps the "
+                                 "value it was built with.")
+    chunk_overlap: int = _setting(32, group="store", doc="Tokens shared by neighbouring chunks.")
+    max_document_mb: float = _setting(10.0, group="store", doc="The largest file ingestion reads "
+                                      "(docs/decisions.md#document-size: about an hour to embed on 2 cores).")
+    state_dir: Path | None = _setting(None, group="store", doc="Where the whole collection's llama.cpp state is "
+                                      "saved; default `<store_dir>/collection-state`.")
+    # --- retrieval
+    top_k: int = _setting(3, group="retrieval", doc="Passages given to the model "
+                          "(docs/decisions.md#passage-budget).")
+    candidates: int = _setting(20, group="retrieval", doc="Candidates each retriever (dense, BM25) hands to fusion.")
+    rrf_k: int = _setting(60, group="retrieval", doc="The reciprocal-rank-fusion constant.")
+    per_document: int = _setting(2, group="retrieval", doc="At most this many passages from one document (0 = no cap), "
+                                 "leaving room for the same facts told by another, often in another language.")
+    lexical_cross_weight: float = _setting(0.25, group="retrieval", doc="Weight in the fusion of BM25 over chunks "
+                                           "in other languages, by the question's names and numbers (0 = off; "
+                                           "docs/decisions.md#lexical-cross).")
+    other_language_slot: bool = _setting(True, group="retrieval", doc="When none of the top_k is in another "
+                                         "language, the last place goes to the best one that is "
+                                         "(docs/decisions.md#cross-retrieval).")
+    min_similarity: float = _setting(0.82, group="retrieval", doc="Decline before generating unless a passage in "
+                                     "the question's language is at least this similar "
+                                     "(docs/decisions.md#relevance-floors).")
+    min_margin: float = _setting(0.04, group="retrieval", doc="How far above the background (the "
+                                 "candidates-th result) that passage must also be.")
+    min_similarity_cross: float = _setting(0.76, group="retrieval", doc="The similarity floor for a passage in "
+                                           "another language.")
+    prompt_budget: int = _setting(1400, group="retrieval", doc="Token budget for the passages in the prompt.")
+    passage_tokens: int = _setting(120, group="retrieval", doc="Each passage is cut to its best window of sentences "
+                                   "of at most this many tokens (0 = whole chunks; "
+                                   "docs/decisions.md#passage-budget).")
+    # --- answer
+    answer_mode: str = _setting("auto", group="answer", doc="`collection` puts every document in the prompt, "
+                                "`retrieval` the best passages, `auto` the collection while it fits "
+                                "collection_budget.")
+    collection_budget: int = _setting(6000, group="answer", doc="The most tokens the whole collection may take for "
+                                      "`auto` to answer from it (docs/decisions.md#collection-budget).")
+    max_tokens: int = _setting(320, group="answer", doc="The longest answer, in tokens.")
+    temperature: float = _setting(0.0, group="answer", doc="Sampling temperature; 0 = greedy "
+                                  "(docs/decisions.md#decoding).")
+    max_question_chars: int = _setting(2000, group="answer", doc="Longer questions are refused with a message.")
+    history_turns: int = _setting(3, group="answer", doc="Earlier turns of a conversation kept for a follow-up.")
+    # --- check
+    drop_unsupported: bool = _setting(True, group="check", doc="Remove the sentences no document supports; "
+                                      "decline when they are most of the answer.")
+    restate: bool = _setting(True, group="check", doc="Ask once more when a checked answer is not in the "
+                             "question's language, or is a bare name or number (docs/decisions.md#restate).")
+    # --- server
+    host: str = _setting("127.0.0.1", group="server", doc="The address the UI binds; any but the loopback one "
+                         "needs `auth`.")
+    port: int = _setting(7860, group="server", doc="The UI's port.")
+    auth: str = _setting("", group="server", doc="`user:password`, or the path of a file with one such line per user.")
+    max_upload_mb: int = _setting(20, group="server", doc="The largest file the UI accepts.")
+    queue_size: int = _setting(16, group="server", doc="Questions waiting in the UI's queue before more are "
+                               "turned away.")
+    uploads_dir: Path | None = _setting(None, group="server", doc="Where the UI keeps uploaded files; default "
+                                        "`uploads` beside the store.")
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
@@ -186,6 +199,28 @@ class Settings:
 
     def replace(self, **changes: object) -> "Settings":
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def group(self, name: str) -> dict[str, object]:
+        """The values of one group: ``Settings().group("retrieval")["top_k"] == 3``."""
+        if name not in GROUPS:
+            raise ConfigError(f"No settings group {name!r}", f"use one of: {', '.join(GROUPS)}")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["group"] == name}
+
+
+def reference_markdown() -> str:
+    """Every setting, by group: name, default, variable and its one sentence (docs/configuration.md)."""
+    out = []
+    for group, about in GROUPS.items():
+        out += [f"### {group.capitalize()}", "", f"{about[0].upper()}{about[1:]}.", "",
+                "| Setting | Default | Variable | What it does |", "|---|---|---|---|"]
+        for f in fields(Settings):
+            if f.metadata["group"] == group:
+                default = ("(derived)" if f.default is MISSING or f.default is None else
+                           "(empty)" if f.default == "" else f"`{f.default}`")
+                doc = re.sub(r"docs/(\w+\.md)(#[\w-]+)?", r"[\1\2](\1\2)", f.metadata["doc"])
+                out.append(f"| `{f.name}` | {default} | `VJA_{f.name.upper()}` | {doc} |")
+        out.append("")
+    return "\n".join(out)
 
 
 def parse_assignments(items: list[str]) -> dict[str, object]:
