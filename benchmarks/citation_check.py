@@ -31,7 +31,7 @@ from common import publish, table
 from vjassistant.embeddings import E5Embedder
 from vjassistant.evaluation.datasets import in_split
 from vjassistant.evaluation.support_set import KINDS, SupportExample, build_support_set
-from vjassistant.support import DEFAULT_THRESHOLDS, SUPPORTED, Support, SupportChecker, Thresholds
+from vjassistant.grounding.support import DEFAULT_THRESHOLDS, SUPPORTED, Support, SupportChecker, Thresholds
 
 PAIRS = [("en", "en"), ("vi", "vi"), ("en", "vi"), ("vi", "en")]
 
@@ -173,9 +173,9 @@ def claims_table(embedder, thresholds: Thresholds, cos_cut: float) -> str:
     """The hand-written corpus claims (evaluation/claims.py) by kind: the checker as answering runs it
     (bare answers as question+answer claims, names other languages write alike required), beside
     the checker without the embedder and the embedder alone."""
-    from vjassistant.citations import claim
     from vjassistant.documents import bundled_corpus, load_document
     from vjassistant.evaluation.claims import load_claims
+    from vjassistant.grounding.citations import claim
 
     docs = {d.filename: d for d in map(load_document, bundled_corpus())}
     checkers = {"ours": SupportChecker(embedder, thresholds), "lexical": SupportChecker(None, thresholds)}

@@ -100,8 +100,9 @@ def ask_peer(engine, question: str, history) -> tuple[str, float, dict[int, str]
 def peer_answer(q, text: str, files: dict[int, str], first: float) -> Answer:
     """The peer's reply as an Answer our scorer reads: a decline when it says the sources do not hold
     it; each marker a citation of its source's file (the peer checks nothing: counted as supported)."""
-    from vjassistant.citations import Citation, statements
-    from vjassistant.support import SUPPORTED
+    from vjassistant.answer import Citation
+    from vjassistant.grounding.citations import statements
+    from vjassistant.grounding.support import SUPPORTED
 
     declined = not text or bool(DECLINES.search(text))
     answer = Answer(question=q.question, text=text, abstained=declined, mode="peer",

@@ -1,7 +1,7 @@
 """Marker parsing, invalid-marker removal (final and streamed), inference and offsets."""
-from vjassistant.citations import StreamFilter, clean_markers, drop_markers, resolve, statements
-from vjassistant.retrieval import Passage
-from vjassistant.support import SupportChecker
+from vjassistant.answer import Passage
+from vjassistant.grounding.citations import StreamFilter, clean_markers, drop_markers, resolve, statements
+from vjassistant.grounding.support import SupportChecker
 
 
 def support(statement: str, passage_text: str) -> float:

@@ -1,7 +1,7 @@
 """Passage focusing: the window keeps the sentences that answer, and stays an exact document slice."""
+from vjassistant.answer import Passage
 from vjassistant.chunking import count_tokens
 from vjassistant.focus import focus_passages
-from vjassistant.retrieval import Passage
 from vjassistant.testing import FakeEmbedder
 
 DOC = ("Intro line about nothing in particular. The weather was mild that spring. "

@@ -8,7 +8,7 @@ import pytest
 
 from vjassistant.chunking import sentence_spans
 from vjassistant.documents import bundled_corpus
-from vjassistant.injection import is_instruction
+from vjassistant.grounding.injection import is_instruction
 from vjassistant.testing import ScriptedModel
 
 from .conftest import ROOT

@@ -2,8 +2,8 @@
 evidence's sense is refuted, in any of the three languages."""
 import pytest
 
-from vjassistant.polarity import flipped, negations, quantities
-from vjassistant.support import SUPPORTED, UNSUPPORTED, SupportChecker
+from vjassistant.grounding.polarity import flipped, negations, quantities
+from vjassistant.grounding.support import SUPPORTED, UNSUPPORTED, SupportChecker
 
 EVIDENCE = ("Cooperation possibilities for Japan and Vietnam are limitless, said Kishida. "
             "In Japan, Vietnam has set up the Vietnam - Japan Open Innovation Network with thousands of members. "

@@ -4,13 +4,13 @@ Whatever the text (any script, control characters, NUL, combining marks, stray b
 return valid offsets and never raise."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vjassistant.chunking import chunk_text, sentence_spans
-from vjassistant.citations import StreamFilter, clean_markers, statements
-from vjassistant.support import SupportChecker
-from vjassistant.textnorm import normalize, tokens
+from vjassistant.grounding.citations import StreamFilter, clean_markers, statements
+from vjassistant.grounding.support import SupportChecker
+from vjassistant.grounding.textnorm import normalize, tokens
 
 # Text as documents and answers hold it: words in three languages, numbers, markers, punctuation,
 # newlines, combining marks, and the odd control character, surrogate-free.
@@ -47,6 +47,7 @@ def test_statements_point_into_the_answer(text: str) -> None:
 
 
 @FAST
+@example(pieces=[" ", "[0]"], valid=set())  # a space streamed alone, then an invalid marker that takes it
 @given(st.lists(TEXT, max_size=6), st.sets(st.integers(1, 4), max_size=4))
 def test_the_stream_filter_emits_what_cleaning_the_whole_reply_would(pieces: list[str], valid: set[int]) -> None:
     f = StreamFilter(valid, "NOT_FOUND")

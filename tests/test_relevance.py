@@ -1,5 +1,6 @@
 """The relevance gate: thresholds per language relation, margin over the background, word coverage."""
-from vjassistant.retrieval import Passage, RelevanceRule
+from vjassistant.answer import Passage
+from vjassistant.retrieval import RelevanceRule
 
 RULE = RelevanceRule(min_similarity=0.82, min_margin=0.04, min_similarity_cross=0.76)
 

@@ -5,11 +5,11 @@ import unicodedata
 
 import pytest
 
-from vjassistant.check import check_citations
 from vjassistant.chunking import sentence_spans
 from vjassistant.embeddings import E5Embedder
-from vjassistant.support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
-from vjassistant.textnorm import normalize, simple, spelled_number, tokens, word_key
+from vjassistant.grounding.check import check_citations
+from vjassistant.grounding.support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
+from vjassistant.grounding.textnorm import normalize, simple, spelled_number, tokens, word_key
 
 EN = ("The Vietnam–Japan innovation forum opened in Hanoi on 12 May 2023. Prime Minister Pham Minh Chinh "
       "and JETRO chairman Ishiguro Norihiko signed a memorandum on semiconductor training. "
@@ -234,7 +234,7 @@ def test_a_caption_is_no_evidence_across_languages(checker):
 
 
 def test_capital_d_with_stroke_folds_like_the_small_one():
-    from vjassistant.textnorm import unaccented
+    from vjassistant.grounding.textnorm import unaccented
 
     assert unaccented("Đổi mới KH&ĐT") == "Doi moi KH&DT"
 

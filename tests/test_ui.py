@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from vjassistant import Answer, Assistant, Citation, Passage
-from vjassistant.check import CitationReport, StatementCheck
-from vjassistant.citations import statements
 from vjassistant.documents import bundled_corpus
+from vjassistant.grounding.check import CitationReport, StatementCheck
+from vjassistant.grounding.citations import statements
 from vjassistant.ui import CSS, EXAMPLES, SEARCHING, build_ui, chat_fn, format_answer, history_pairs, launch
 
 from .conftest import TEST_MODEL, free_port

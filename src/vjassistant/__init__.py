@@ -9,14 +9,13 @@
 Your own model or embedder plugs in by implementing ``ChatModel`` or ``Embedder`` and passing
 it as ``Assistant(chat_model=..., embedder=...)``; ``vjassistant.testing`` has instant fakes.
 """
+from .answer import Citation, Passage
 from .assistant import Answer, Assistant, IngestReport
-from .check import CitationReport, StatementCheck, check_citations
-from .citations import Citation
 from .config import Settings
 from .embeddings import Embedder
 from .errors import ConfigError, DocumentError, InputError, LLMServerError, ModelError, StoreError, VJAError
+from .grounding.check import CitationReport, StatementCheck, check_citations
 from .llm import ChatModel
-from .retrieval import Passage
 
 __all__ = ["Answer", "Assistant", "ChatModel", "Citation", "CitationReport", "ConfigError", "DocumentError",
            "Embedder", "IngestReport", "InputError", "LLMServerError", "ModelError", "Passage", "Settings",

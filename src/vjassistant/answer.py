@@ -1,4 +1,6 @@
-"""What answering returns: the ``Answer``, its ``Trace`` of steps, and the streaming ``Response``.
+"""The shared types every stage imports: the ``Passage`` a retriever finds, the ``Citation`` the
+checker resolves, and what answering returns: the ``Answer``, its ``Trace`` of steps, and the
+streaming ``Response``.
 
 An Answer is built by a list of steps (steps.py); each step appends one ``TraceEntry`` saying
 what it did: how long it took, which citations or sentences it removed and why, and, when it
@@ -17,13 +19,70 @@ from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .citations import Citation
-from .retrieval import Passage
-
 if TYPE_CHECKING:  # pragma: no cover
-    from .check import CitationReport
+    from .grounding.check import CitationReport
+    from .store import StoredChunk
 
 COLLECTION, RETRIEVAL = "collection", "retrieval"  # Answer.mode: which context answered
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, its document's fields, offsets and retrieval scores."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    filename: str
+    title: str
+    date: str
+    language: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0                     # fused RRF score (higher is better)
+    dense_similarity: float | None = None  # cosine similarity, None if not in dense top-n
+    # similarity above the background: the last (``candidates``-th) dense result's similarity;
+    # None when the store holds fewer chunks than that, so there is no background to compare
+    dense_margin: float | None = None
+    lexical_score: float | None = None     # BM25 score, None if not in lexical top-n
+    term_coverage: float = 0.0             # share of the question's content words found here
+    number: int = 0                        # its [n] in the prompt, set when the prompt is built
+
+    @classmethod
+    def from_stored(cls, chunk: StoredChunk) -> "Passage":
+        """The passage of a chunk read back from the store (before any retrieval score)."""
+        m = chunk.meta
+        return cls(chunk_id=chunk.id, doc_id=str(m["doc_id"]), source=str(m.get("source", "")),
+                   filename=str(m.get("filename", "")), title=str(m.get("title", "")),
+                   date=str(m.get("date", "")), language=str(m.get("language", "")),
+                   start=int(m["start"]), end=int(m["end"]), text=chunk.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """One [n] marker resolved to a passage and to the evidence span in its document."""
+
+    marker: int
+    doc_id: str
+    filename: str
+    source: str
+    title: str
+    chunk_id: str
+    start: int          # evidence span in the document's text: text[start:end] == quote
+    end: int
+    quote: str
+    statement: str      # the answer sentence that carries the marker
+    verdict: str        # supported / partial / unsupported; unverified: another language and no embedder
+    score: float        # 0-1 support score (grounding/support.py)
+    inferred: bool = False  # True when the model gave no marker and we attached it
+    missing: list[str] = field(default_factory=list)  # statement numbers, names, words the passage lacks
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
 
 
 @dataclass

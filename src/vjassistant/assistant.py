@@ -13,16 +13,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .answer import COLLECTION, RETRIEVAL, Answer, Response, TraceEntry
-from .check import CitationReport, check_statements
+from .answer import COLLECTION, RETRIEVAL, Answer, Passage, Response, TraceEntry
 from .chunking import chunk_text
-from .citations import StreamFilter
 from .collection import Collection, fits, load_collection
 from .config import Settings
 from .documents import Document, bundled_corpus, iter_files, load_document
 from .embeddings import E5Embedder, Embedder, RecentPassages
 from .errors import DocumentError, InputError
 from .focus import focus_passages
+from .grounding.check import CitationReport, check_statements
+from .grounding.citations import StreamFilter
+from .grounding.support import SupportChecker
 from .language import LANGUAGE_NAMES, NO_DOCUMENTS, NOT_FOUND, detect_language, language_name, say
 from .llm import ChatModel, Message, PrefixCaching, PrefixStatus
 from .prompts import (
@@ -34,10 +35,9 @@ from .prompts import (
     rewrite_messages,
     select_passages,
 )
-from .retrieval import Passage, RelevanceRule, Retriever
+from .retrieval import RelevanceRule, Retriever
 from .steps import StepContext, check_steps, in_its_language, run_steps
 from .store import ChunkStore
-from .support import SupportChecker
 
 History = Sequence[tuple[str, str]]
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -514,7 +514,7 @@ class Assistant:
     def check(self, answer: Answer | str, passages: Sequence[Passage | str | Path] | None = None) -> CitationReport:
         """Check the citations of an Answer (against its own passages), or of any text with [n]
         markers against ``passages`` (Passages, file paths or strings; marker n = the n-th)."""
-        from .check import as_passages, check_citations
+        from .grounding.check import as_passages, check_citations
 
         if isinstance(answer, Answer):
             text, sources = answer.text, list(answer.passages) if passages is None else passages

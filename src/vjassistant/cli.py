@@ -372,7 +372,7 @@ examples:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import CitationReport, check_citations, format_report
+    from .grounding.check import CitationReport, check_citations, format_report
 
     text, sources, abstained, where, languages = _check_input(args)
     if abstained is not None:  # an abstention makes no claim: nothing to check, nothing fails
@@ -428,7 +428,7 @@ def _check_input(args: argparse.Namespace) -> tuple[str, list[Any], str | None, 
         return data["text"], sources, str(data.get("reason") or ""), "", languages
     if sources:  # the answer's text checked against other documents
         return data["text"], sources, None, "", languages
-    from .check import passage_from_json
+    from .grounding.check import passage_from_json
 
     if not isinstance(data.get("passages"), list) or not data["passages"]:
         raise InputError(f"{where} holds no \"passages\" for the answer's markers to point at",

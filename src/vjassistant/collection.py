@@ -15,9 +15,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .answer import Passage
 from .llm import ChatModel, Message
 from .prompts import collection_prefix
-from .retrieval import Passage
 from .store import ChunkStore, StoredDocument
 
 # Tokens left after the collection for the conversation so far, the question and the answer's

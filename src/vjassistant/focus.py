@@ -17,9 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .answer import Passage
 from .chunking import count_tokens, sentence_spans
 from .embeddings import Embedder
-from .retrieval import Passage, lexical_tokens
+from .retrieval import lexical_tokens
 
 LEXICAL_WEIGHT = 0.5  # a sentence holding every question word gains as much as a +0.5 cosine
 

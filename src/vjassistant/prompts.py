@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .citations import MARKER
+from .answer import Passage
+from .grounding.citations import MARKER
 from .language import language_name
-from .retrieval import Passage
 
 NOT_FOUND_SENTINEL = "NOT_FOUND"
 

@@ -18,14 +18,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
-from .check import UNCITED, CitationReport
-from .citations import MARKER, PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Citation, statements
+from .answer import Citation
 from .errors import VJAError
+from .grounding.check import UNCITED, CitationReport
+from .grounding.citations import MARKER, PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, statements
 from .language import language_name
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .answer import Passage
     from .assistant import Answer
-    from .retrieval import Passage
 
 SOURCES_START = '\n\n<div class="vja-sources">'
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .answer import Passage
 from .embeddings import Embedder
 from .store import ChunkStore, StoredChunk
 
@@ -53,41 +54,6 @@ def lexical_tokens(text: str) -> list[str]:
     """Casefolded, NFKC-normalised word tokens without stopwords (shared with citations)."""
     norm = unicodedata.normalize("NFKC", text).casefold()
     return [w for w in _WORD.findall(norm) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-
-
-@dataclass
-class Passage:
-    """A retrieved chunk, its document's fields, offsets and retrieval scores."""
-
-    chunk_id: str
-    doc_id: str
-    source: str
-    filename: str
-    title: str
-    date: str
-    language: str
-    start: int
-    end: int
-    text: str
-    score: float = 0.0                     # fused RRF score (higher is better)
-    dense_similarity: float | None = None  # cosine similarity, None if not in dense top-n
-    # similarity above the background: the last (``candidates``-th) dense result's similarity;
-    # None when the store holds fewer chunks than that, so there is no background to compare
-    dense_margin: float | None = None
-    lexical_score: float | None = None     # BM25 score, None if not in lexical top-n
-    term_coverage: float = 0.0             # share of the question's content words found here
-    number: int = 0                        # its [n] in the prompt, set when the prompt is built
-
-    @classmethod
-    def from_stored(cls, chunk: StoredChunk) -> "Passage":
-        m = chunk.meta
-        return cls(chunk_id=chunk.id, doc_id=str(m["doc_id"]), source=str(m.get("source", "")),
-                   filename=str(m.get("filename", "")), title=str(m.get("title", "")),
-                   date=str(m.get("date", "")), language=str(m.get("language", "")),
-                   start=int(m["start"]), end=int(m["end"]), text=chunk.text)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _in_language(chunk: StoredChunk, language: str) -> bool:

@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .answer import Answer, TraceEntry
-from .check import UNCITED, check_statements
-from .citations import MARKER, Citation, drop_statements, resolve, statements
+from .answer import Answer, Citation, TraceEntry
 from .config import Settings
+from .grounding.check import UNCITED, check_statements
+from .grounding.citations import MARKER, drop_statements, resolve, statements
+from .grounding.support import SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
+from .grounding.textnorm import simple
 from .language import detect_language
 from .prompts import NOT_FOUND_SENTINEL, declines
-from .support import SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
-from .textnorm import simple
 
 
 @dataclass

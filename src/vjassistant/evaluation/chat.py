@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from ..answer import Answer
-from ..citations import MARKER, statements
 from ..errors import InputError
+from ..grounding.citations import MARKER, statements
+from ..grounding.support import SUPPORTED, UNVERIFIED
+from ..grounding.textnorm import unaccented
 from ..language import detect_language
-from ..support import SUPPORTED, UNVERIFIED
-from ..textnorm import unaccented
 from .metrics import Metric, mean_metric, ratio_metric, time_metrics
 
 CHAT_SET = Path(__file__).resolve().parents[3] / "datasets" / "chat" / "questions.jsonl"

@@ -15,13 +15,13 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from ..answer import Answer
+from ..answer import Answer, Passage
 from ..assistant import Assistant
 from ..config import Settings
 from ..documents import bundled_corpus, load_document
 from ..embeddings import Embedder
 from ..language import NOT_FOUND, detect_language, say
-from ..retrieval import Passage, RelevanceRule
+from ..retrieval import RelevanceRule
 from ..steps import StepContext, check_steps, run_steps
 from .chat import ChatQuestion, ChatResult, load_chat_set, score
 

@@ -7,7 +7,7 @@ language than the file's), and the contradictions a checker must refute while mo
 ``negation``, ``antonym``, ``quantity`` ("millions" for "thousands"), ``number``, ``name``, their
 ``cross_*`` versions, ``cross_added`` (a claim added in translation), and ``question`` (a bare
 answer whose name is in the file but does not answer the question, or one that does). The set was
-written while the contradiction cues (polarity.py) were built: its figures show what the cues
+written while the contradiction cues (grounding/polarity.py) were built: its figures show what the cues
 catch, not how they generalise; the XQuAD set (support_set.py) measures the rest.
 """
 from __future__ import annotations

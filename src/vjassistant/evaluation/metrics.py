@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..citations import MARKER
+from ..grounding.citations import MARKER
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..chunking import sentence_spans
+from ..grounding.textnorm import NUMBER
 from ..retrieval import lexical_tokens
-from ..textnorm import NUMBER
 from .datasets import BUNDLED, in_split, read_squad_json
 
 KINDS = ("copy", "answer", "qa", "other", "answer_other", "qa_wrong", "number", "name",

@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .citations import Citation, citation, claim, clauses, square_markers, statements, written_in
-from .embeddings import Embedder
-from .errors import InputError
-from .language import detect_language
-from .retrieval import Passage
+from ..answer import Citation, Passage
+from ..embeddings import Embedder
+from ..errors import InputError
+from ..language import detect_language
+from .citations import citation, claim, clauses, square_markers, statements, written_in
 from .support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
 
 UNCITED = "uncited"  # a statement with no marker (or only markers that point at no passage)
@@ -137,7 +137,7 @@ def _needed(statement: str, n: int, valid: list[int], alone: dict, by_number: di
 def as_passages(sources: Sequence[Passage | str | os.PathLike[str]]) -> list[Passage]:
     """Numbered passages from Passages (their own number kept when set), files (Path, or a str
     naming an existing file: loaded like ingestion does) or plain strings (the text itself)."""
-    from .documents import load_document, not_a_file
+    from ..documents import load_document, not_a_file
 
     out: list[Passage] = []
     for i, src in enumerate(sources, start=1):
@@ -182,7 +182,7 @@ def check_citations(text: str, passages: Sequence[Passage | str | os.PathLike[st
     numbered = as_passages(passages)
     if checker is None:
         if embedder is None and semantic:
-            from .embeddings import E5Embedder
+            from ..embeddings import E5Embedder
 
             embedder = E5Embedder()
         checker = SupportChecker(embedder if semantic else None)

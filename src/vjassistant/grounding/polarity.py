@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from .language import VI_LETTERS
-from .retrieval import STOPWORDS
+from ..language import VI_LETTERS
+from ..retrieval import STOPWORDS
 from .textnorm import simple
 
 # Each concept: (one pole, the other pole), each a tuple of phrases in the three languages.

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
-from .chunking import sentence_spans
-from .language import detect_language
-from .retrieval import Passage
+from ..answer import Citation, Passage
+from ..chunking import sentence_spans
+from ..language import detect_language
 from .support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, Support, SupportChecker
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
@@ -23,29 +23,6 @@ _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-*•–])\s+")  # "1. ", "- ": a lis
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+")
 __all__ = ["Citation", "Statement", "StreamFilter", "drop_markers", "resolve", "statements", "PARTIAL",
            "SUPPORTED", "UNSUPPORTED", "UNVERIFIED"]
-
-
-@dataclass
-class Citation:
-    """One [n] marker resolved to a passage and to the evidence span in its document."""
-
-    marker: int
-    doc_id: str
-    filename: str
-    source: str
-    title: str
-    chunk_id: str
-    start: int          # evidence span in the document's text: text[start:end] == quote
-    end: int
-    quote: str
-    statement: str      # the answer sentence that carries the marker
-    verdict: str        # supported / partial / unsupported; unverified: another language and no embedder
-    score: float        # 0-1 support score (support.py)
-    inferred: bool = False  # True when the model gave no marker and we attached it
-    missing: list[str] = field(default_factory=list)  # statement numbers, names, words the passage lacks
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 # "(2)" where "[2]" was meant: small models often cite with round brackets. Only a bracket of
@@ -297,4 +274,5 @@ class StreamFilter:
         if open_at >= 0 and "]" not in self._held[open_at:] and re.fullmatch(r"\[[\d,;\s]*", self._held[open_at:]):
             # keep the space before the bracket too: an invalid marker takes it with it
             return open_at - 1 if open_at > 0 and self._held[open_at - 1].isspace() else open_at
-        return len(self._held)
+        # a trailing space too: the next piece may open a marker, which takes the space with it
+        return len(self._held) - 1 if self._held[-1:].isspace() else len(self._held)

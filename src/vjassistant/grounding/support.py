@@ -31,12 +31,12 @@ from functools import cached_property
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .chunking import sentence_spans
-from .embeddings import Embedder
+from ..chunking import sentence_spans
+from ..embeddings import Embedder
+from ..language import VI_LETTERS, detect_language
+from ..retrieval import STOPWORDS
 from .injection import is_instruction
-from .language import VI_LETTERS, detect_language
 from .polarity import flipped, quantities
-from .retrieval import STOPWORDS
 from .textnorm import (
     Normalized,
     Token,
