@@ -99,11 +99,9 @@ def embedding_text(title: str, chunk: str) -> str:
     """What gets embedded for a chunk: its document's title, then the chunk.
 
     A chunk from the middle of a report rarely names its subject; with the title the embedding
-    does. Measured on XQuAD (1190 questions, hit@5): Vietnamese questions over English
-    paragraphs 0.887 -> 0.911, English over Vietnamese 0.949 -> 0.943, monolingual unchanged
-    (0.995 / 0.991 -> 0.996 / 0.992). The stored text stays the chunk alone. A chunk that
-    already holds the title (often the first: titles are taken from the first line, maybe cut
-    short with "…") is embedded as it is: the repeat only blurred it."""
+    does (docs/decisions.md#title-in-embedding). The stored text stays the chunk alone. A chunk
+    that already holds the title (often the first: titles are taken from the first line, maybe
+    cut short with "…") is embedded as it is: the repeat only blurred it."""
     core = title.rstrip("…").strip()
     return chunk if not core or core in chunk else f"{title}\n{chunk}"
 

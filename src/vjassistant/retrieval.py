@@ -8,12 +8,8 @@ Passage because the abstention rule reads them.
 Given the question's language, BM25 ranks the chunks in that language (and those of unknown
 language); chunks in other languages get a BM25 ranking of their own, fused at
 ``lexical_cross_weight``, that matches only the question's names and numbers (``carried_tokens``):
-across languages little else matches but stray cognates, which pulled the dense ranking down.
-On XQuAD dev (612 questions per run), hit@1 with BM25 over every word of the question at full
-weight vs none at all: English questions over Vietnamese paragraphs 0.711 vs 0.779, Vietnamese
-over English 0.698 vs 0.725; names and numbers at weight 0.25: 0.775 and 0.732 (hit@5 0.964 vs
-0.967 without, 0.928 vs 0.922). Within one language BM25 helps (hit@1 dense alone: English
-0.930, Vietnamese 0.913; fused: 0.941, 0.931).
+across languages little else matches but stray cognates, which pulled the dense ranking down
+(docs/decisions.md#lexical-cross-design). Within one language BM25 helps.
 """
 from __future__ import annotations
 

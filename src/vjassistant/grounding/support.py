@@ -263,14 +263,8 @@ class SupportChecker:
         p_lang = passage_language or detect_language(passage[:600], default=s_lang)
         # Names and numbers read the same in every language: a statement of fewer than three
         # words tells no language apart ("Denver Broncos", "1932"), so it is checked word for word.
-        # Also judging word for word a longer statement whose every word stands in the passage
-        # (a Latin phrase taken for French) was tried and dropped: on XQuAD (1.5B, dev and test)
-        # every answer it admitted was wrong, a name from a passage that does not answer the question.
-        # So was reading word for word a statement made only of names and numbers ("José María
-        # Figueres", taken for Spanish and judged by the embedder alone): in the test split's answer
-        # runs (1.5B, 280 questions) it admitted 4 answers, all wrong ("Carlos Salinas de Gortari"
-        # for the president of TUMAS, a name standing in another passage); it would have admitted 3
-        # right ones among the 578 English questions. The labelled set did not move (0.932).
+        # Judging word for word a longer statement whose every word stands in the passage, or one
+        # made only of names and numbers, admitted only wrong answers (docs/decisions.md#word-for-word).
         same = s_lang == p_lang or len(st.words) < 3
         # A quotation is translated in another language: only the same language must quote it verbatim.
         quotes_ok = not same or all(fuzz.partial_ratio(q, p.norm.text) >= 90 for q in st.quotes)
