@@ -141,6 +141,24 @@ def test_a_stream_left_open_does_not_keep_the_model_from_others(real_assistant):
     assert got and got[0].strip()
 
 
+def test_each_asker_reads_the_confidence_of_its_own_reply(real_assistant):
+    """``confidence`` is per reading thread: a stream another thread read since does not change it."""
+    import threading
+
+    model = real_assistant.chat_model
+    first = [{"role": "user", "content": "Say yes."}]
+    second = [{"role": "user", "content": "Write a long poem about the sea in French."}]
+    "".join(model.stream(second, max_tokens=4, temperature=0.0))
+    alone = model.confidence
+    "".join(model.stream(first, max_tokens=4, temperature=0.0))
+    mine = model.confidence
+    assert mine is not None and alone is not None and abs(mine - alone) > 1e-3  # two different replies
+    other = threading.Thread(target=lambda: "".join(model.stream(second, max_tokens=4, temperature=0.0)))
+    other.start()
+    other.join(timeout=300)
+    assert model.confidence == mine  # the other thread's reply is not this thread's
+
+
 def test_unanswerable_question_abstains(real_assistant):
     answer = real_assistant.ask("What is the recipe for a chocolate soufflé?")
     assert answer.abstained

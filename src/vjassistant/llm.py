@@ -32,9 +32,10 @@ Message = dict[str, str]
 
 @runtime_checkable
 class ChatModel(Protocol):
-    """Streams a reply. A model that can also sets ``confidence`` once a stream ends: the
-    probability it gave the reply's first token (how sure it was of how to begin), None when
-    unknown; the assistant reads it with ``getattr`` (custom models may leave it out)."""
+    """Streams a reply. A model that can also sets ``confidence`` once a stream ends, as seen by the
+    thread that read it: the probability it gave the reply's first token (how sure it was of how
+    to begin), None when unknown; the assistant reads it with ``getattr`` (custom models may leave
+    it out)."""
 
     name: str
     n_ctx: int  # context window in tokens; 0 when unknown (a server)
@@ -69,7 +70,26 @@ class PrefixCaching(Protocol):
 _END = object()  # the end of a stream's pieces
 
 
-class LlamaCppModel:
+class _Confidence(float):
+    """The first token's probability, handed over the pieces' queue from the worker to the reader."""
+
+
+class _PerThreadConfidence:
+    """``confidence`` as seen by the thread that read the stream: concurrent askers (the UI's
+    workers) each get their own reply's, never the one of a stream that ended meanwhile."""
+
+    _local: threading.local
+
+    @property
+    def confidence(self) -> float | None:
+        """The probability of the first token of the last reply this thread read; None if unknown."""
+        return getattr(self._local, "confidence", None)
+
+    def _set_confidence(self, value: float | None) -> None:
+        self._local.confidence = value
+
+
+class LlamaCppModel(_PerThreadConfidence):
     """A GGUF model run in-process by llama-cpp-python."""
 
     def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 0, name: str = "",
@@ -85,7 +105,7 @@ class LlamaCppModel:
         # thread and half the tokens/s. Use every core unless told otherwise.
         threads = self._threads = n_threads or os.cpu_count() or 1
         self._prefixes: dict[str, list[int]] = {}
-        self.confidence: float | None = None  # of the last stream's first token
+        self._local = threading.local()
         # One llama.cpp context serves one prompt at a time: a second stream or prepare waits here
         # until the first one's generation ends.
         self._lock = threading.RLock()
@@ -105,12 +125,16 @@ class LlamaCppModel:
         stops the worker at its next piece; an abandoned one ends at ``max_tokens``."""
         pieces: queue.Queue[object] = queue.Queue()
         stopped = threading.Event()
+        self._set_confidence(None)
         threading.Thread(target=self._generate, name="llama-stream", daemon=True,
                          args=(messages, max_tokens, temperature, stop, pieces, stopped)).start()
         try:
             while (item := pieces.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
+                if isinstance(item, _Confidence):
+                    self._set_confidence(float(item))
+                    continue
                 yield str(item)
         finally:
             stopped.set()
@@ -121,6 +145,7 @@ class LlamaCppModel:
         import numpy as np
 
         first: list[np.ndarray] = []
+        chosen: list[float] = []
 
         def grab(ids: Any, scores: np.ndarray) -> np.ndarray:
             """The first step's distribution (raw logits, before temperature); at the second step
@@ -129,13 +154,12 @@ class LlamaCppModel:
                 logits = np.asarray(scores, dtype=np.float64)
                 probs = np.exp(logits - logits.max())
                 first.append(probs / probs.sum())
-            elif self.confidence is None:
-                self.confidence = float(first[0][ids[-1]])
+            elif not chosen:
+                chosen.append(float(first[0][ids[-1]]))
             return scores
 
         with self._lock:
             try:
-                self.confidence = None
                 chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
                                                           temperature=temperature, stop=list(stop) or None,
                                                           stream=True, seed=0,
@@ -146,8 +170,10 @@ class LlamaCppModel:
                     piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
                     if piece:
                         pieces.put(piece)
-                if self.confidence is None and first:  # a one-token reply: the most likely token was taken
-                    self.confidence = float(first[0].max())
+                if not chosen and first:  # a one-token reply: the most likely token was taken
+                    chosen.append(float(first[0].max()))
+                if chosen:
+                    pieces.put(_Confidence(chosen[0]))
             except ValueError as exc:  # llama-cpp-python's "Requested tokens exceed context window"
                 pieces.put(ModelError(f"The prompt does not fit the model's context: {exc}",
                                       "shorten the question, or lower VJA_PROMPT_BUDGET / VJA_MAX_TOKENS"))
@@ -276,7 +302,7 @@ class _Retry(Exception):
         self.error = error
 
 
-class OpenAICompatibleModel:
+class OpenAICompatibleModel(_PerThreadConfidence):
     """Any server speaking the OpenAI chat-completions API (llama.cpp server, vLLM, ...).
 
     Only used when the user sets ``llm_url``: the network is then the user's choice.
@@ -298,7 +324,7 @@ class OpenAICompatibleModel:
         self._client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0), headers=headers)
         # The server's context when it says (vLLM, llama.cpp's server), else the one configured.
         self.n_ctx = self._server_context() or n_ctx
-        self.confidence: float | None = None
+        self._local = threading.local()
         self._logprobs = True  # until the server refuses them
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
@@ -309,7 +335,7 @@ class OpenAICompatibleModel:
         body = {**self._body(messages, max_tokens, temperature), "stream": True}
         if stop:
             body["stop"] = list(stop)
-        self.confidence = None
+        self._set_confidence(None)
         for pause in (*self.retry_pauses, None):
             streamed = False
             try:
@@ -366,7 +392,7 @@ class OpenAICompatibleModel:
                                      "check that VJA_LLM_URL points at an OpenAI-compatible server",
                                      url=self._url) from exc
             if piece and self.confidence is None and "logprob" in logprobs[0]:
-                self.confidence = math.exp(logprobs[0]["logprob"])
+                self._set_confidence(math.exp(logprobs[0]["logprob"]))
             if piece:
                 yield str(piece)
 
