@@ -1,14 +1,18 @@
 """Property tests (hypothesis) over the parts that turn any text into offsets: the chunker, the
-citation parser and stream filter, the checker's normaliser and the support check itself.
+citation parser and stream filter, the checker's normaliser, the support check itself and the
+resolution of an answer's citations.
 Whatever the text (any script, control characters, NUL, combining marks, stray brackets), they
 return valid offsets and never raise."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, example, given, settings
+import re
+
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from vjassistant.answer import Passage
 from vjassistant.chunking import chunk_text, sentence_spans
-from vjassistant.grounding.citations import StreamFilter, clean_markers, statements
+from vjassistant.grounding.citations import MARKER, StreamFilter, clean_markers, resolve, statements
 from vjassistant.grounding.support import SupportChecker
 from vjassistant.grounding.textnorm import normalize, tokens
 
@@ -76,3 +80,24 @@ def test_the_check_of_any_statement_against_any_passage_is_a_verdict_with_a_vali
     r = CHECKER.support(statement, passage, statement_language="en", passage_language="en")
     assert r.verdict in ("supported", "partial", "unsupported", "unverified") and 0.0 <= r.score <= 1.0
     assert 0 <= r.start <= r.end <= len(passage)
+
+
+@FAST
+@given(TEXT, st.data())
+def test_resolving_any_answer_cites_only_exact_spans_of_the_passages_given(doc: str, data: st.DataObject) -> None:
+    """Whatever the answer (document sentences copied, stray or foreign markers, noise), resolve
+    returns text whose markers all name a passage given, and citations whose quote is exactly the
+    document's text at their offsets and whose verdict is never unsupported."""
+    chunks = chunk_text("doc", doc, 40, 8)[:3]
+    passages = [Passage(chunk_id=f"c{i}", doc_id="doc", source="doc.txt", filename="doc.txt", title="", date="",
+                        language="en", start=c.start, end=c.end, text=c.text, number=i + 1)
+                for i, c in enumerate(chunks)]
+    copied = [doc[s:e] for s, e in sentence_spans(doc)]
+    parts = data.draw(st.lists(st.one_of(st.sampled_from(copied) if copied else TEXT, PIECES, TEXT), max_size=8))
+    text, citations = resolve("".join(parts), passages, CHECKER, languages=["en"])
+    event(f"citations: {min(len(citations), 2)}")
+    valid = {p.number for p in passages}
+    assert all(int(n) in valid for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1)))
+    for c in citations:
+        assert c.marker in valid and c.verdict != "unsupported"
+        assert doc[c.start:c.end] == c.quote and c.start <= c.end
