@@ -7,7 +7,7 @@ the conversational set's answerable dev questions in English, French and Vietnam
 
 It reports per model: throughput, p50/p95 latency, errors (an exception or an error reply),
 lost answers (no reply within the timeout), and the server's RSS before the first question,
-after the first tenth of them and after the last (memory flat: the last two close).
+after the first tenth of them, after half and after the last (memory flat: the last two close).
 
     python benchmarks/load.py [--presets smollm2-135m,qwen2.5-coder-1.5b] [--clients 8]
                               [--questions 100] [--timeout 600] [--update-docs]
@@ -92,7 +92,7 @@ def run(preset: str, clients: int, questions: int, timeout: float) -> list[objec
             tenth = max(1, questions // 10)
             results: list[tuple[float, str]] = []
             lost = 0
-            rss_tenth = float("nan")
+            rss_tenth = rss_half = float("nan")
             t0 = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
                 futures = [pool.submit(ask, url, q) for q in asked]
@@ -105,6 +105,8 @@ def run(preset: str, clients: int, questions: int, timeout: float) -> list[objec
                     results.append(future.result())
                     if i + 1 == tenth:
                         rss_tenth = rss_mb(proc.pid)
+                    if i + 1 == max(1, questions // 2):
+                        rss_half = rss_mb(proc.pid)
             wall = time.perf_counter() - t0
             after = rss_mb(proc.pid)
         finally:
@@ -116,7 +118,7 @@ def run(preset: str, clients: int, questions: int, timeout: float) -> list[objec
     for e in errors[:3]:
         print(f"  {preset} error: {e}", file=sys.stderr)
     return [preset, clients, questions, f"{len(results) / wall:.2f}", median(seconds), p95, len(errors), lost,
-            f"{before:.0f}", f"{rss_tenth:.0f}", f"{after:.0f}"]
+            f"{before:.0f}", f"{rss_tenth:.0f}", f"{rss_half:.0f}", f"{after:.0f}"]
 
 
 def main() -> None:
@@ -132,7 +134,7 @@ def main() -> None:
         raise SystemExit("no preset of --presets is pulled: vjassistant models pull NAME")
     rows = [run(preset, args.clients, args.questions, args.timeout) for preset in presets]
     header = ["model", "clients", "questions", "answers/s", "p50 s", "p95 s", "errors", "lost",
-              "RSS before MB", "RSS after 1/10 MB", "RSS after MB"]
+              "RSS before MB", "RSS after 1/10 MB", "RSS after 1/2 MB", "RSS after MB"]
     note = (f"\n\n*{time.strftime('%Y-%m-%d')}, `python benchmarks/load.py --clients {args.clients} "
             f"--questions {args.questions}`: the app as `vjassistant serve` on 127.0.0.1 with the bundled corpus; "
             "clients call its `ask` endpoint through gradio_client; one model answers one question at a time "

@@ -70,3 +70,19 @@ def test_the_config_command_shows_the_settings_in_effect_and_hides_secrets(monke
     out = capsys.readouterr().out
     assert "[retrieval]" in out and "  top_k = 5" in out and "llm_api_key = (set)" in out
     assert "sk-secret" not in out
+
+
+def test_every_answer_hands_its_freed_memory_back(fake_assistant, monkeypatch, tmp_path: Path):
+    """After each answer, declined or not, freed heap goes back to the OS (memory.py; on glibc)."""
+    from vjassistant import assistant as assistant_module
+    from vjassistant.memory import release_freed_memory
+
+    assert release_freed_memory()  # glibc here, as on every Debian machine the app runs on
+    calls: list[int] = []
+    monkeypatch.setattr(assistant_module, "release_freed_memory", lambda: calls.append(1) or True)
+    a = fake_assistant("Hanoi is the capital of Vietnam [1].")
+    a.ask("What is the capital?")  # an empty store: declined before any model runs
+    (tmp_path / "h.txt").write_text("Hanoi is the capital of Vietnam.", encoding="utf-8")
+    a.ingest([tmp_path / "h.txt"])
+    assert a.ask("What is the capital of Vietnam?").text
+    assert calls == [1, 1]

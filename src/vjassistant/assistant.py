@@ -26,6 +26,7 @@ from .grounding.citations import StreamFilter
 from .grounding.support import SupportChecker
 from .language import LANGUAGE_NAMES, NO_DOCUMENTS, NOT_FOUND, detect_language, language_name, say
 from .llm import ChatModel, Message, PrefixCaching, PrefixStatus
+from .memory import release_freed_memory
 from .prompts import (
     NOT_FOUND_SENTINEL,
     answer_messages,
@@ -72,6 +73,14 @@ def _bar(what: str, done: int, total: int) -> None:
     if done >= total:
         bar.close()
         del _BARS[what]
+
+
+def _releasing(answering: Generator[str, None, Answer]) -> Generator[str, None, Answer]:
+    """``answering``, then the heap it freed handed back to the OS, however it ends (memory.py)."""
+    try:
+        return (yield from answering)
+    finally:
+        release_freed_memory()
 
 
 def _pairs(history: History | None) -> list[tuple[str, str]]:
@@ -325,7 +334,7 @@ class Assistant:
         if language is not None and language not in LANGUAGE_NAMES:
             raise InputError(f"Unknown answer language {language!r}",
                              f"pass one of {', '.join(sorted(LANGUAGE_NAMES))}, or None for the question's")
-        return Response(self._answer(self._check_question(question), _pairs(history), language))
+        return Response(_releasing(self._answer(self._check_question(question), _pairs(history), language)))
 
     def with_settings(self, **changes: Any) -> Assistant:
         """This assistant with some settings changed (``top_k=5``, ``temperature=0.3``, another
