@@ -4,13 +4,14 @@ The script starts `vjassistant serve` itself (a temp store holding the bundled c
 given, a free 127.0.0.1 port), waits for it, then sends --questions questions from --clients
 threads at once through the app's named `ask` endpoint, each bounded by --timeout. Questions are
 the conversational set's answerable dev questions in English, French and Vietnamese, in turn.
+Each question opens a new session (100 questions: 100 one-question users) unless --reuse-sessions.
 
 It reports per model: throughput, p50/p95 latency, errors (an exception or an error reply),
 lost answers (no reply within the timeout), and the server's RSS before the first question,
 after the first tenth of them, after half and after the last (memory flat: the last two close).
 
     python benchmarks/load.py [--presets smollm2-135m,qwen2.5-coder-1.5b] [--clients 8]
-                              [--questions 100] [--timeout 600] [--update-docs]
+                              [--questions 100] [--timeout 600] [--reuse-sessions] [--update-docs]
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
@@ -68,20 +70,26 @@ def start_app(preset: str, home: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the app did not come up within 15 minutes")
 
 
-def ask(url: str, question: str) -> tuple[float, str]:
-    """One chat through the named endpoint: (seconds, "" or the error)."""
+_SESSION = threading.local()
+
+
+def ask(url: str, question: str, reuse: bool = False) -> tuple[float, str]:
+    """One question through the named endpoint: (seconds, "" or the error). A new session (gradio
+    Client) for each, or with ``reuse`` one per client thread, as a person's chat keeps its own."""
     from gradio_client import Client
 
     t0 = time.perf_counter()
     try:
-        reply = Client(url, verbose=False).predict(question, [], "auto", api_name="/ask")
+        if not reuse or getattr(_SESSION, "client", None) is None:
+            _SESSION.client = Client(url, verbose=False)
+        reply = _SESSION.client.predict(question, [], "auto", api_name="/ask")
     except Exception as exc:  # noqa: BLE001  # every failure counts as an error, whatever its type
         return time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"[:200]
     ok = isinstance(reply, dict) and isinstance(reply.get("text"), str) and reply["text"].strip()
     return time.perf_counter() - t0, "" if ok else f"no answer text: {str(reply)[:200]}"
 
 
-def run(preset: str, clients: int, questions: int, timeout: float) -> list[object]:
+def run(preset: str, clients: int, questions: int, timeout: float, reuse: bool = False) -> list[object]:
     pool_questions = chat_questions(60)
     asked = [pool_questions[i % len(pool_questions)] for i in range(questions)]
     with tempfile.TemporaryDirectory(prefix="vja-load-") as tmp:
@@ -95,7 +103,7 @@ def run(preset: str, clients: int, questions: int, timeout: float) -> list[objec
             rss_tenth = rss_half = float("nan")
             t0 = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
-                futures = [pool.submit(ask, url, q) for q in asked]
+                futures = [pool.submit(ask, url, q, reuse) for q in asked]
                 for i, future in enumerate(futures):
                     done, _ = wait([future], timeout=max(1.0, timeout - (time.perf_counter() - t0)))
                     if not done:
@@ -127,12 +135,14 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--questions", type=int, default=100)
     p.add_argument("--timeout", type=float, default=3600, help="seconds for the whole load, per model")
+    p.add_argument("--reuse-sessions", action="store_true",
+                   help="each client keeps one session for all its questions (default: a new one per question)")
     p.add_argument("--update-docs", action="store_true")
     args = p.parse_args()
     presets = installed_presets(args.presets, Settings.from_env().models_dir)
     if not presets:
         raise SystemExit("no preset of --presets is pulled: vjassistant models pull NAME")
-    rows = [run(preset, args.clients, args.questions, args.timeout) for preset in presets]
+    rows = [run(preset, args.clients, args.questions, args.timeout, args.reuse_sessions) for preset in presets]
     header = ["model", "clients", "questions", "answers/s", "p50 s", "p95 s", "errors", "lost",
               "RSS before MB", "RSS after 1/10 MB", "RSS after 1/2 MB", "RSS after MB"]
     note = (f"\n\n*{time.strftime('%Y-%m-%d')}, `python benchmarks/load.py --clients {args.clients} "

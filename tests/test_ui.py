@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from vjassistant import Answer, Assistant, Citation, Passage
+from vjassistant import Answer, Assistant, Citation, Passage, Settings
 from vjassistant.documents import bundled_corpus
 from vjassistant.grounding.check import CitationReport, StatementCheck
 from vjassistant.grounding.citations import statements
@@ -493,3 +493,18 @@ def test_the_settings_offer_pulled_models_and_each_model_is_loaded_once(assistan
     assert other.settings.model == str(stray) and other.store is assistant.store
     assert other._chat_model is None  # loaded when it first answers, not when chosen
     assert views.get(TEST_MODEL, 2, 0.0) is fewer
+
+
+def test_the_server_keeps_the_state_of_at_most_max_sessions_sessions() -> None:
+    """Each session's state stays in memory until dropped; beyond max_sessions the oldest goes
+    (docs/decisions.md#load: one kept about 75 KB for good)."""
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("x")
+    launch(demo, "127.0.0.1", free_port(), block=False, max_sessions=5)
+    try:
+        assert demo.state_session_capacity == 5
+    finally:
+        demo.close()
+    assert Settings().max_sessions == 1000

@@ -137,6 +137,8 @@ class Settings:
     max_upload_mb: int = _setting(20, group="server", doc="The largest file the UI accepts.")
     queue_size: int = _setting(16, group="server", doc="Questions waiting in the UI's queue before more are "
                                "turned away.")
+    max_sessions: int = _setting(1000, group="server", doc="Browser or API sessions whose state the server "
+                                 "keeps, the oldest dropped first (docs/decisions.md#load).")
     uploads_dir: Path | None = _setting(None, group="server", doc="Where the UI keeps uploaded files; default "
                                         "`uploads` beside the store.")
 
@@ -169,8 +171,8 @@ class Settings:
             problems.append("answer_mode must be auto, collection or retrieval")
         if self.collection_budget < 0:
             problems.append("collection_budget must be >= 0 (0: always retrieval)")
-        if self.max_upload_mb < 1 or self.queue_size < 1:
-            problems.append("max_upload_mb and queue_size must be >= 1")
+        if self.max_upload_mb < 1 or self.queue_size < 1 or self.max_sessions < 1:
+            problems.append("max_upload_mb, queue_size and max_sessions must be >= 1")
         if not 0 < self.port < 65536:
             problems.append("port must be within 1..65535")
         if problems:

@@ -308,9 +308,11 @@ def users_for(host: str, auth: str) -> list[tuple[str, str]]:
 
 
 def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True, auth: str = "",
-           queue_size: int = 16, max_upload_mb: int = 20) -> str:
+           queue_size: int = 16, max_upload_mb: int = 20, max_sessions: int = 1000) -> str:
     """Start ``demo`` (no share link, no MCP, no SSR); returns the local URL. Any address but the
-    loopback one needs ``auth`` (VJA_AUTH): the answers and documents would be open to the network."""
+    loopback one needs ``auth`` (VJA_AUTH): the answers and documents would be open to the network.
+    The state of at most ``max_sessions`` sessions is kept, the oldest dropped first: each one held
+    on to about 75 KB for good (docs/decisions.md#load)."""
     gr = _gradio()
     users = users_for(host, auth)
     try:
@@ -319,7 +321,7 @@ def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True, auth: s
         _, url, _ = demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True,
                                 prevent_thread_lock=True, show_error=True, mcp_server=False, ssr_mode=False,
                                 theme=_theme(gr), css=CSS, auth=users or None,
-                                max_file_size=f"{max_upload_mb}mb")
+                                max_file_size=f"{max_upload_mb}mb", state_session_capacity=max_sessions)
     except OSError:  # Gradio's own text suggests GRADIO_* variables; ours names the vjassistant way
         raise ConfigError(f"Cannot serve on {host}:{port}: the port is in use or the address is unavailable",
                           "pass --port with a free port, or set VJA_PORT") from None
@@ -335,4 +337,4 @@ def serve(assistant: Assistant, host: str | None = None, port: int | None = None
     host = host or s.host
     users_for(host, s.auth)  # refused before the page is built
     launch(build_ui(assistant), host, port or s.port, auth=s.auth, queue_size=s.queue_size,
-           max_upload_mb=s.max_upload_mb)
+           max_upload_mb=s.max_upload_mb, max_sessions=s.max_sessions)
