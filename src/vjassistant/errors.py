@@ -42,24 +42,24 @@ class InputError(VJAError):
     exit_code = 2
 
 
-class DocumentError(VJAError):
+class _AboutAFile(VJAError):
+    """An error about one file: ``path``, when known."""
+
+    def __init__(self, message: str, hint: str = "", *, path: str | Path | None = None) -> None:
+        super().__init__(message, hint)
+        self.path = Path(path) if path is not None else None
+
+
+class DocumentError(_AboutAFile):
     """A document could not be read: missing, unsupported type, or corrupt. ``path`` is the file."""
 
     exit_code = 3
 
-    def __init__(self, message: str, hint: str = "", *, path: str | Path | None = None) -> None:
-        super().__init__(message, hint)
-        self.path = Path(path) if path is not None else None
 
-
-class ModelError(VJAError):
+class ModelError(_AboutAFile):
     """A model is missing, corrupt, or could not be pulled or loaded. ``path`` is its file, when known."""
 
     exit_code = 4
-
-    def __init__(self, message: str, hint: str = "", *, path: str | Path | None = None) -> None:
-        super().__init__(message, hint)
-        self.path = Path(path) if path is not None else None
 
 
 class StoreError(VJAError):

@@ -8,25 +8,20 @@ after each answer returns it (docs/decisions.md#load). Elsewhere (musl, macOS) t
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from functools import lru_cache
 from typing import Any
 
 
 @lru_cache(maxsize=1)
-def _libc() -> Any:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim`` from the symbols already loaded, or None (musl, macOS)."""
+    return getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 def release_freed_memory() -> bool:
     """Return freed heap pages to the OS; False where the C library cannot (not glibc)."""
-    libc = _libc()
-    if libc is None:
+    trim = _malloc_trim()
+    if trim is None:
         return False
-    libc.malloc_trim(0)
+    trim(0)
     return True
