@@ -145,9 +145,13 @@ def main() -> None:
     rows = [run(preset, args.clients, args.questions, args.timeout, args.reuse_sessions) for preset in presets]
     header = ["model", "clients", "questions", "answers/s", "p50 s", "p95 s", "errors", "lost",
               "RSS before MB", "RSS after 1/10 MB", "RSS after 1/2 MB", "RSS after MB"]
+    sessions = ("each client keeps one session for all its questions, as a person's chat does" if args.reuse_sessions
+                else "each question opens a new session")
+    flag = " --reuse-sessions" if args.reuse_sessions else ""
     note = (f"\n\n*{time.strftime('%Y-%m-%d')}, `python benchmarks/load.py --clients {args.clients} "
-            f"--questions {args.questions}`: the app as `vjassistant serve` on 127.0.0.1 with the bundled corpus; "
-            "clients call its `ask` endpoint through gradio_client; one model answers one question at a time "
+            f"--questions {args.questions}{flag}`: the app as `vjassistant serve` on 127.0.0.1 with the bundled "
+            f"corpus; clients call its `ask` endpoint through gradio_client ({sessions}); one model answers one "
+            "question at a time "
             "(the rest wait in the queue), so latency grows with the clients while throughput is the model's.*")
     publish("load", table(header, rows) + note, args.update_docs)
 

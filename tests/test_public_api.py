@@ -86,3 +86,42 @@ def test_every_answer_hands_its_freed_memory_back(fake_assistant, monkeypatch, t
     a.ingest([tmp_path / "h.txt"])
     assert a.ask("What is the capital of Vietnam?").text
     assert calls == [1, 1]
+
+
+_ARENAS = """
+import ctypes, os, sys, tempfile, threading
+from vjassistant.memory import limit_arenas
+capped = limit_arenas(2) if sys.argv[1] == "cap" else None
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+libc.fopen.restype, libc.fclose.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+together = threading.Barrier(8)
+def work():
+    block = libc.malloc(4096)
+    together.wait()  # eight threads holding memory at once: each takes an arena, up to the cap
+    libc.free(block)
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+path = tempfile.mktemp()
+out = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, out)
+libc.fclose(out)
+with open(path) as info:
+    print(capped, info.read().count("<heap nr="))
+os.unlink(path)
+"""
+
+
+@pytest.mark.parametrize(("how", "env", "capped", "arenas"), [("free", {}, "None", range(3, 10)),
+                                                                ("cap", {}, "True", [2]),
+                                                                ("cap", {"MALLOC_ARENA_MAX": "3"}, "False", [3])])
+def test_a_server_keeps_two_malloc_arenas_unless_the_user_set_it(how: str, env: dict[str, str], capped: str,
+                                                                 arenas: range | list[int]) -> None:
+    """limit_arenas (called by ui.launch) caps glibc's arenas, counted by malloc_info, for the threads
+    made after it; a MALLOC_ARENA_MAX the user set is left to rule (docs/decisions.md#load)."""
+    base = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    out = subprocess.run([sys.executable, "-c", _ARENAS, how], env={**base, **env}, capture_output=True,
+                         text=True, check=True, timeout=60).stdout.split()
+    assert out[0] == capped and int(out[1]) in arenas  # uncapped: one per thread, as many as glibc allows
