@@ -9,8 +9,10 @@ from __future__ import annotations
 def main() -> int:
     from vjassistant import Assistant, VJAError
     from vjassistant.cli import report_error
+    from vjassistant.memory import limit_arenas
     from vjassistant.ui import serve
 
+    limit_arenas()  # before any thread starts: docs/decisions.md#load
     try:
         assistant = Assistant()
         if assistant.store.count() == 0:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import DocumentError, VJAError
 from .evaluation.datasets import MODES
+from .memory import limit_arenas
 
 CHAT_MODES = ("collection", "retrieval")  # the answer modes a conversational set (eval chat) runs in
 
@@ -171,6 +172,8 @@ def _run(args: argparse.Namespace) -> int:
         return _check(args)
     if args.command == "config":
         return _config(args)
+    if args.command == "serve":
+        limit_arenas()  # before the model, embedder and Chroma start threads: docs/decisions.md#load
     assistant = _assistant(args)
     if args.command == "ingest":
         return _ingest(assistant, args)

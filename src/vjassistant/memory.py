@@ -33,9 +33,10 @@ def release_freed_memory() -> bool:
 
 
 def limit_arenas(count: int = 2) -> bool:
-    """Let glibc keep at most ``count`` malloc arenas for the threads created from now on (a server
-    calls it before it starts serving). A MALLOC_ARENA_MAX the user set wins; False where nothing
-    was changed (set by the user, or not glibc)."""
+    """Let glibc keep at most ``count`` malloc arenas. Call it before the process starts threads:
+    glibc fixes its limit for good once it has made eight arenas (``vjassistant serve`` had, by the
+    time the UI was launched). A MALLOC_ARENA_MAX the user set wins; False where nothing was
+    changed (set by the user, or not glibc)."""
     mallopt = _libc("mallopt")
     if mallopt is None or "MALLOC_ARENA_MAX" in os.environ:
         return False

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from .documents import SUPPORTED_SUFFIXES
 from .errors import ConfigError, VJAError
-from .memory import limit_arenas
 from .render import error_html, format_answer, format_error
 from .ui_actions import SEARCHING, history_pairs
 
@@ -313,11 +312,9 @@ def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True, auth: s
     """Start ``demo`` (no share link, no MCP, no SSR); returns the local URL. Any address but the
     loopback one needs ``auth`` (VJA_AUTH): the answers and documents would be open to the network.
     The state of at most ``max_sessions`` sessions is kept, the oldest dropped first: each one held
-    on to about 75 KB for good; glibc keeps two malloc arenas for all the request threads
-    (docs/decisions.md#load)."""
+    on to about 75 KB for good (docs/decisions.md#load)."""
     gr = _gradio()
     users = users_for(host, auth)
-    limit_arenas()  # before the request threads start: docs/decisions.md#load
     try:
         # One llama.cpp model answers one question at a time; the others wait, up to queue_size.
         demo.queue(default_concurrency_limit=1, max_size=queue_size)
