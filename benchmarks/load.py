@@ -6,12 +6,19 @@ threads at once through the app's named `ask` endpoint, each bounded by --timeou
 the conversational set's answerable dev questions in English, French and Vietnamese, in turn.
 Each question opens a new session (100 questions: 100 one-question users) unless --reuse-sessions.
 
+Before the measured questions, a warm-up pass asks each distinct question once (--warmup, the
+same clients and sessions): the caches keyed by question and sentence fill during it
+(docs/decisions.md#load), and are not what "memory flat" is about.
+
 It reports per model: throughput, p50/p95 latency, errors (an exception or an error reply),
-lost answers (no reply within the timeout), and the server's RSS before the first question,
-after the first tenth of them, after half and after the last (memory flat: the last two close).
+lost answers (no reply within the timeout), and the server's RSS after the warm-up, after the
+first tenth of the questions, after half and after the last. The first and last are read with
+the server idle (the median of three readings a second apart), so they compare like with like:
+memory flat means those two close; the two in between are read while answers are in flight.
 
     python benchmarks/load.py [--presets smollm2-135m,qwen2.5-coder-1.5b] [--clients 8]
-                              [--questions 100] [--timeout 600] [--reuse-sessions] [--update-docs]
+                              [--questions 100] [--warmup N] [--timeout 600] [--reuse-sessions]
+                              [--update-docs]
 """
 from __future__ import annotations
 
@@ -43,6 +50,16 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def idle_rss_mb(pid: int) -> float:
+    """RSS of an idle server: the median of three readings a second apart (an answer that just
+    ended may still be freeing its buffers)."""
+    readings = []
+    for _ in range(3):
+        time.sleep(1)
+        readings.append(rss_mb(pid))
+    return median(readings)
 
 
 def start_app(preset: str, home: Path) -> tuple[subprocess.Popen, str]:
@@ -89,20 +106,23 @@ def ask(url: str, question: str, reuse: bool = False) -> tuple[float, str]:
     return time.perf_counter() - t0, "" if ok else f"no answer text: {str(reply)[:200]}"
 
 
-def run(preset: str, clients: int, questions: int, timeout: float, reuse: bool = False) -> list[object]:
+def run(preset: str, clients: int, questions: int, timeout: float, reuse: bool = False, warmup: int = -1
+        ) -> list[object]:
     pool_questions = chat_questions(60)
     asked = [pool_questions[i % len(pool_questions)] for i in range(questions)]
+    warm = pool_questions if warmup < 0 else [pool_questions[i % len(pool_questions)] for i in range(warmup)]
     with tempfile.TemporaryDirectory(prefix="vja-load-") as tmp:
         proc, url = start_app(preset, Path(tmp))
         try:
             ask(url, asked[0])  # the first question loads the model and the state: not part of the load
-            before = rss_mb(proc.pid)
             tenth = max(1, questions // 10)
             results: list[tuple[float, str]] = []
             lost = 0
             rss_tenth = rss_half = float("nan")
-            t0 = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
+                warm_errors = [e for _, e in pool.map(lambda q: ask(url, q, reuse), warm) if e]  # same sessions go on
+                before = idle_rss_mb(proc.pid)
+                t0 = time.perf_counter()
                 futures = [pool.submit(ask, url, q, reuse) for q in asked]
                 for i, future in enumerate(futures):
                     done, _ = wait([future], timeout=max(1.0, timeout - (time.perf_counter() - t0)))
@@ -116,7 +136,7 @@ def run(preset: str, clients: int, questions: int, timeout: float, reuse: bool =
                     if i + 1 == max(1, questions // 2):
                         rss_half = rss_mb(proc.pid)
             wall = time.perf_counter() - t0
-            after = rss_mb(proc.pid)
+            after = idle_rss_mb(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=60)
@@ -125,8 +145,10 @@ def run(preset: str, clients: int, questions: int, timeout: float, reuse: bool =
     p95 = seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))] if seconds else float("nan")
     for e in errors[:3]:
         print(f"  {preset} error: {e}", file=sys.stderr)
-    return [preset, clients, questions, f"{len(results) / wall:.2f}", median(seconds), p95, len(errors), lost,
-            f"{before:.0f}", f"{rss_tenth:.0f}", f"{rss_half:.0f}", f"{after:.0f}"]
+    if warm_errors:
+        print(f"  {preset}: {len(warm_errors)} error(s) in the warm-up, first: {warm_errors[0]}", file=sys.stderr)
+    return [preset, clients, len(warm), questions, f"{len(results) / wall:.2f}", median(seconds), p95, len(errors),
+            lost, f"{before:.0f}", f"{rss_tenth:.0f}", f"{rss_half:.0f}", f"{after:.0f}"]
 
 
 def main() -> None:
@@ -134,6 +156,8 @@ def main() -> None:
     p.add_argument("--presets", default="smollm2-135m,qwen2.5-coder-1.5b")
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--questions", type=int, default=100)
+    p.add_argument("--warmup", type=int, default=-1,
+                   help="questions asked before the measured ones (default: each distinct question once)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds for the whole load, per model")
     p.add_argument("--reuse-sessions", action="store_true",
                    help="each client keeps one session for all its questions (default: a new one per question)")
@@ -142,15 +166,19 @@ def main() -> None:
     presets = installed_presets(args.presets, Settings.from_env().models_dir)
     if not presets:
         raise SystemExit("no preset of --presets is pulled: vjassistant models pull NAME")
-    rows = [run(preset, args.clients, args.questions, args.timeout, args.reuse_sessions) for preset in presets]
-    header = ["model", "clients", "questions", "answers/s", "p50 s", "p95 s", "errors", "lost",
-              "RSS before MB", "RSS after 1/10 MB", "RSS after 1/2 MB", "RSS after MB"]
+    rows = [run(preset, args.clients, args.questions, args.timeout, args.reuse_sessions, args.warmup)
+            for preset in presets]
+    header = ["model", "clients", "warm-up questions", "questions", "answers/s", "p50 s", "p95 s", "errors", "lost",
+              "RSS after warm-up MB", "RSS after 1/10 MB", "RSS after 1/2 MB", "RSS after MB"]
     sessions = ("each client keeps one session for all its questions, as a person's chat does" if args.reuse_sessions
                 else "each question opens a new session")
-    flag = " --reuse-sessions" if args.reuse_sessions else ""
+    warm = "each distinct question once" if args.warmup < 0 else f"{args.warmup} questions"
+    flag = f" --warmup {args.warmup}" if args.warmup >= 0 else ""
+    flag += " --reuse-sessions" if args.reuse_sessions else ""
     note = (f"\n\n*{time.strftime('%Y-%m-%d')}, `python benchmarks/load.py --clients {args.clients} "
             f"--questions {args.questions}{flag}`: the app as `vjassistant serve` on 127.0.0.1 with the bundled "
-            f"corpus; clients call its `ask` endpoint through gradio_client ({sessions}); one model answers one "
+            f"corpus; clients call its `ask` endpoint through gradio_client ({sessions}), first {warm} as a warm-up; "
+            "the first and last RSS are read with the server idle; one model answers one "
             "question at a time "
             "(the rest wait in the queue), so latency grows with the clients while throughput is the model's.*")
     publish("load", table(header, rows) + note, args.update_docs)

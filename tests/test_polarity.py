@@ -24,6 +24,8 @@ def test_negations_count_real_negations_only():
     ("Les possibilités de coopération sont limitées.", "opposite (limit)"),
     ("Le projet relie les entreprises des pays développés.", "opposite (develop)"),
     ("Khả năng hợp tác là vô hạn.", ""),
+    ("Dự án liên kết doanh nghiệp Nhật Bản với doanh nghiệp ở các nước phát triển.", "opposite (develop)"),
+    ("Dự án liên kết doanh nghiệp Nhật Bản với doanh nghiệp ở các nước đang phát triển.", ""),
 ])
 def test_flipped_names_the_cue(statement, why):
     assert flipped(statement, EVIDENCE) == why

@@ -5,9 +5,12 @@ import unicodedata
 
 import pytest
 
+from vjassistant.answer import Passage
 from vjassistant.chunking import sentence_spans
+from vjassistant.documents import bundled_corpus, load_document
 from vjassistant.embeddings import E5Embedder
 from vjassistant.grounding.check import check_citations
+from vjassistant.grounding.citations import resolve
 from vjassistant.grounding.support import PARTIAL, SUPPORTED, UNSUPPORTED, UNVERIFIED, SupportChecker
 from vjassistant.grounding.textnorm import normalize, simple, spelled_number, tokens, word_key
 
@@ -254,3 +257,18 @@ def test_the_evidence_span_widens_to_a_neighbour_that_holds_a_name_it_needs():
     r = SupportChecker().support("Nakajima Takedo said JETRO has promoted Japanese FDI in Vietnam since 1993.", doc)
     span = doc[r.start:r.end]
     assert r.verdict == "supported" and span.startswith("Nakajima") and span.endswith("1993")
+
+
+def test_a_statement_refuted_by_its_closest_report_is_not_moved_to_another(checker):
+    # "các nước phát triển" (developed countries) against the report that says "developing countries":
+    # the 2022 report, on the same topic but not about JETRO DX, matched it loosely across languages.
+    docs = {d.filename[:3]: d for d in map(load_document, bundled_corpus())}
+    passages = [Passage(chunk_id=f"c{n}", doc_id=d.id, source=d.source, filename=d.filename, title=d.title,
+                        date="", language=d.language, start=0, end=len(d.text), text=d.text, number=n)
+                for n, d in ((1, docs["000"]), (2, docs["001"]))]
+    # the 1.5B model's answer to "Dự án JETRO DX nhằm mục đích gì?"
+    wrong = ("Đây là một dự án của JETRO nhằm mục đích liên kết các nhà đầu tư Nhật Bản với các doanh nghiệp trong "
+             "các nước phát triển khác trên thế giới [1].")
+    assert resolve(wrong, passages, checker, ("vi",))[1] == []
+    right = wrong.replace("các nước phát triển", "các nước đang phát triển")
+    assert [c.marker for c in resolve(right, passages, checker, ("vi",))[1]] == [1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..answer import Citation, Passage
 from ..chunking import sentence_spans
@@ -124,6 +124,9 @@ def resolve(text: str, passages: Sequence[Passage], checker: SupportChecker | No
         results = {p.number: checker.support(said, p.text, statement_language=language,
                                              passage_language=p.language or None, portable=portable)
                    for p in passages}
+        refuted = _refuted_where_closest(results)
+        if refuted:
+            results = {n: replace(r, verdict=UNSUPPORTED, score=0.0) for n, r in results.items()}
         best = max(results, key=lambda n: (results[n].verdict == SUPPORTED, results[n].same_language,
                                            results[n].score)) if results else 0
         strong = bool(results) and results[best].verdict == SUPPORTED
@@ -136,7 +139,7 @@ def resolve(text: str, passages: Sequence[Passage], checker: SupportChecker | No
             numbers = [best]
         elif strong and results[best].same_language and not any(results[n].same_language for n in numbers):
             numbers = [best]  # word-for-word evidence in the statement's language beats the embedder's guess
-        if not strong and (parts := _clause_support(said, passages, checker, language, portable)):
+        if not strong and not refuted and (parts := _clause_support(said, passages, checker, language, portable)):
             results.update(parts)  # "A did X, while B did Y": each clause stands in a passage of its own
             numbers, inferred = list(parts), not numbers
         # A citation whose passage plainly does not say it is dropped: the sentence then shows as uncited.
@@ -145,6 +148,16 @@ def resolve(text: str, passages: Sequence[Passage], checker: SupportChecker | No
         kept_markers.append([c.marker for c in cites])
         citations.extend(cites)
     return _remarked(text, found, kept_markers), citations
+
+
+def _refuted_where_closest(results: dict[int, Support]) -> bool:
+    """Whether a passage contradicts the statement while being at least as close in meaning to it
+    as every passage that would support it: a looser match elsewhere does not then support it
+    ("các nước phát triển", refuted by "developing countries" in the report it came from, was moved
+    to another report on the same topic; docs/decisions.md#closest-refutes)."""
+    against = [r.semantic for r in results.values() if r.contradiction and r.semantic is not None]
+    backing = [r.semantic for r in results.values() if r.verdict == SUPPORTED and r.semantic is not None]
+    return bool(against) and max(against) >= max(backing, default=-1.0)
 
 
 _CLAUSE = re.compile(r",?\s+(?:while|whereas|but|tandis que|alors que|mais|trong khi|còn|nhưng)\s+|;\s+",

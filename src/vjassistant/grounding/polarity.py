@@ -27,7 +27,8 @@ _OPPOSITES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
               ("limitless", "unlimited", "boundless", "illimité", "illimitée", "illimités", "illimitées",
                "sans limite", "sans limites", "vô hạn", "không giới hạn", "vô tận", "không có giới hạn")),
     "develop": (("developing", "en développement", "en voie de développement", "đang phát triển"),
-                ("developed", "développés", "développées", "phát triển cao")),
+                # "nước phát triển" alone is a developed country ("nước đang phát triển" does not hold it)
+                ("developed", "développés", "développées", "phát triển cao", "nước phát triển", "quốc gia phát triển")),
     "importance": (("important", "major", "key", "importante", "importants", "majeur", "majeure", "quan trọng",
                     "then chốt"),
                    ("minor", "unimportant", "insignificant", "mineur", "mineure", "secondaire", "thứ yếu",
