@@ -220,7 +220,7 @@ def test_vjassistant_serve_answers_with_two_malloc_arenas(tmp_path):
         assert all(r["text"] for r in replies)
         # Capped when the UI was launched, as first written, it had 16 (the limit was fixed by then);
         # capped at the command's start, 2 or 3: the one made while the package imported stays, and
-        # an arena that outgrows its 64 MB heap takes a second one (3 in one full make test run).
+        # 3 in one full make test run (likely an arena grown past its 64 MB heap, which takes a second).
         assert _arena_heaps(proc.pid) <= 4
     finally:
         proc.terminate()
