@@ -219,8 +219,8 @@ def test_vjassistant_serve_answers_with_two_malloc_arenas(tmp_path):
                                     questions))
         assert all(r["text"] for r in replies)
         # Capped when the UI was launched, as first written, it had 16 (the limit was fixed by then);
-        # capped at the command's start, 2 or 3: the one made while the package imported stays, and
-        # 3 in one full make test run (likely an arena grown past its 64 MB heap, which takes a second).
+        # capped at the command's start, 2 (the one made while the package imported stays), and 3 in one
+        # full make test run (likely an arena grown past its 64 MB heap, which takes a second).
         assert _arena_heaps(proc.pid) <= 4
     finally:
         proc.terminate()
