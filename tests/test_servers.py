@@ -198,7 +198,7 @@ def _arena_heaps(pid: int) -> int:
                and int(s[0].split("-")[0], 16) % (64 << 20) == 0)
 
 
-def test_vjassistant_serve_answers_with_two_malloc_arenas(tmp_path):
+def test_vjassistant_serve_caps_its_malloc_arenas(tmp_path):
     """`vjassistant serve` caps glibc's arenas before its model, embedder and Chroma start threads, so
     four concurrent chats run on a few arenas, not one per thread (docs/decisions.md#load)."""
     from concurrent.futures import ThreadPoolExecutor
