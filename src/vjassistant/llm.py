@@ -158,6 +158,7 @@ class LlamaCppModel(_PerThreadConfidence):
                 chosen.append(float(first[0][ids[-1]]))
             return scores
 
+        chunks: Any = None
         with self._lock:
             try:
                 chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
@@ -180,7 +181,21 @@ class LlamaCppModel(_PerThreadConfidence):
             except Exception as exc:  # noqa: BLE001  # raised in the reader's thread, where it belongs
                 pieces.put(exc)
             finally:
+                if chunks is not None:
+                    chunks.close()  # a stream stopped early: llama-cpp-python's generator ends here, under the lock
+                first.clear()
+                self._free_sampler()
                 pieces.put(_END)
+
+    def _free_sampler(self) -> None:
+        """Free the sampler llama-cpp-python made for the reply just generated. It sits in a reference
+        cycle, so only the garbage collector's rare full passes would free it, with its native token
+        buffer and our logits processor: about 3 MB each with the 1.5B model
+        (docs/decisions.md#sampler-cycle). The next reply makes a new one anyway."""
+        sampler = getattr(self._llm, "_sampler", None)
+        if sampler is not None:
+            sampler.close()
+            self._llm._sampler = None
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
