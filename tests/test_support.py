@@ -272,3 +272,23 @@ def test_a_statement_refuted_by_its_closest_report_is_not_moved_to_another(check
     assert resolve(wrong, passages, checker, ("vi",))[1] == []
     right = wrong.replace("các nước phát triển", "các nước đang phát triển")
     assert [c.marker for c in resolve(right, passages, checker, ("vi",))[1]] == [1]
+
+
+def test_a_title_the_evidence_does_not_give_is_not_supported(checker):
+    # the 1.5B model's answer to "Who chairs JETRO?", cited to the 2020 report, which names no chair
+    doc = next(d for d in map(load_document, bundled_corpus()) if d.filename.startswith("000"))
+    wrong = checker.support("The Prime Minister of Japan, Yoshihide Suga, chairs JETRO.", doc.text)
+    assert wrong.verdict == UNSUPPORTED and not wrong.titles_ok and "chair" in wrong.missing
+    right = checker.support("Japan's Prime Minister Yoshihide Suga made his first visit to Vietnam.", doc.text)
+    assert right.titles_ok and right.verdict == SUPPORTED
+
+
+def test_titles_are_matched_across_languages_and_by_rank():
+    from vjassistant.grounding.roles import missing_titles, titles
+
+    assert titles("Le président de la JETRO, Sasaki Nobuhiko") == {"chair"}
+    assert missing_titles("Chủ tịch JETRO Sasaki Nobuhiko cam kết", "JETRO Chairman Sasaki Nobuhiko pledged") == []
+    assert missing_titles("Giám đốc điều hành Microsoft Satya Nadella", "Microsoft CEO Satya Nadella") == []
+    # a prime minister is not a minister, nor the reverse
+    assert missing_titles("Minister Pham Minh Chinh said", "Prime Minister Pham Minh Chinh said") == ["minister"]
+    assert missing_titles("Prime Minister Kishida said", "Minister Kishida said") == ["prime minister"]

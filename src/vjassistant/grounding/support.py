@@ -37,6 +37,7 @@ from ..language import VI_LETTERS, detect_language
 from ..retrieval import STOPWORDS
 from .injection import is_instruction
 from .polarity import flipped, quantities
+from .roles import missing_titles
 from .textnorm import (
     Normalized,
     Token,
@@ -98,6 +99,7 @@ class Support:
     names: float = 1.0                  # share of the statement's names found in the passage
     numbers_ok: bool = True
     quotes_ok: bool = True
+    titles_ok: bool = True              # every title the statement names is in the evidence (roles.py)
     semantic: float | None = None       # best statement-to-sentence cosine, None without embedder
     same_language: bool = True
     missing: list[str] = field(default_factory=list)  # numbers, names and words not found
@@ -297,6 +299,9 @@ class SupportChecker:
         missing = sorted(n for n in st.numbers if n not in region.keys)
         missing += sorted(amounts - quantities(region.text))  # "millions of members" against "thousands"
         result.numbers_ok = not missing
+        absent = missing_titles(statement, region.text)  # "chairs JETRO" where no chair is named
+        result.titles_ok = not absent
+        missing += absent
         aligned = passage[slice(*p.sentence_spans[sentence])] if not same and sentence is not None \
             and p.sentence_spans else None  # across languages negations are counted in it (polarity.flipped)
         result.contradiction = flipped(statement, core, same_language=same, aligned=aligned)
@@ -322,7 +327,7 @@ class SupportChecker:
     def judge(self, r: Support) -> Support:
         """Set ``r.score`` and ``r.verdict`` from its signals (pure: calibration re-runs it)."""
         th = self.thresholds
-        if not (r.numbers_ok and r.quotes_ok) or r.contradiction:
+        if not (r.numbers_ok and r.quotes_ok and r.titles_ok) or r.contradiction:
             r.score, r.verdict = 0.0, UNSUPPORTED
             return r
         low = th.semantic_low - (0.0 if r.same_language else th.cross_shift)
