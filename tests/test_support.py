@@ -292,3 +292,11 @@ def test_titles_are_matched_across_languages_and_by_rank():
     # a prime minister is not a minister, nor the reverse
     assert missing_titles("Minister Pham Minh Chinh said", "Prime Minister Pham Minh Chinh said") == ["minister"]
     assert missing_titles("Prime Minister Kishida said", "Minister Kishida said") == ["prime minister"]
+    # a title the evidence sentence lacks ("he said") counts where the document gives it to the same person
+    document = "Prime Minister Pham Minh Chinh opened the seminar. He said the two countries could work together."
+    assert missing_titles("Le Premier ministre Chinh a déclaré que les deux pays pouvaient travailler ensemble.",
+                          "He said the two countries could work together.", document, ["chinh"]) == []
+    # but not where it is given to an organisation the statement names
+    assert missing_titles("Nakajima chairs JETRO.", "Nakajima heads the Hanoi office.",
+                          "JETRO Chairman Sasaki said so. Nakajima heads the Hanoi office.",
+                          ["nakajima", "jetro"]) == ["chair"]

@@ -299,7 +299,7 @@ class SupportChecker:
         missing = sorted(n for n in st.numbers if n not in region.keys)
         missing += sorted(amounts - quantities(region.text))  # "millions of members" against "thousands"
         result.numbers_ok = not missing
-        absent = missing_titles(statement, region.text)  # "chairs JETRO" where no chair is named
+        absent = missing_titles(statement, region.text, passage, st.names)  # "chairs JETRO": no chair named
         result.titles_ok = not absent
         missing += absent
         aligned = passage[slice(*p.sentence_spans[sentence])] if not same and sentence is not None \
