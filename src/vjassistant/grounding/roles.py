@@ -4,9 +4,9 @@
 chair at all, and the embedder scores it close. Like a name or a number, a title (chair,
 director or chief executive, prime minister, minister, ambassador) is a fact of its own: each
 title the statement names, in English, French or Vietnamese, must have one of the same rank in
-the evidence, in whichever of the three languages it is written (docs/decisions.md#titles). A
-title the lists do not hold is left to the other signals; who holds a title the evidence does
-give is not judged here.
+the evidence, in whichever of the three languages it is written, or be given next to the same
+person elsewhere in the document (docs/decisions.md#titles). A title the lists do not hold is
+left to the other signals; who holds a title the evidence does give is not judged here.
 """
 from __future__ import annotations
 
